@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { buildApp } from '../../http/app.js';
+import { openStore } from '../../store/open.js';
+import type { CliIO } from '../io.js';
+import { loadFor, parsePort } from '../shared.js';
+
+export interface ServeOptions {
+  readonly config?: string;
+  readonly host?: string;
+  readonly port?: string;
+}
+
+/** Loads the config, migrates, serves until SIGINT/SIGTERM, then closes cleanly. */
+export async function serve(
+  io: CliIO,
+  opts: ServeOptions,
+  onListening?: (url: string) => void,
+): Promise<void> {
+  const port = opts.port === undefined ? undefined : parsePort(opts.port);
+  const { config } = loadFor(io, opts.config);
+  const store = openStore(config.database);
+  try {
+    await store.migrate();
+    const app = await buildApp({ config, store });
+    const url = await app.listen({ host: opts.host ?? config.server.host, port: port ?? config.server.port });
+    io.err(`custodian listening on ${url}\n`);
+    onListening?.(url);
+    await new Promise<void>((done) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        done();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await app.close();
+  } finally {
+    await store.close();
+  }
+}
+
+export function serveCommand(program: Command, io: CliIO): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API (migrates the database first)')
+    .option('--config <file>', 'configuration file (default: $CUSTODIAN_CONFIG or ./custodian.yaml)')
+    .option('--host <host>', 'address to bind (default from the config: 127.0.0.1)')
+    .option('--port <port>', 'port to bind (default from the config: 8080)')
+    .action((opts: ServeOptions) => serve(io, opts));
+}

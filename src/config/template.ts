@@ -1,0 +1,177 @@
+/**
+ * The `custodian.yaml` that `custodian init` writes: a Tmall store's data map, documented inline.
+ * Later features grow it; the purpose and collection names here are stable (issue 2, item 6).
+ */
+export interface TemplateOptions {
+  readonly suite: 'aes-256-gcm' | 'sm4-gcm';
+  readonly storeName: string;
+}
+
+export function configTemplate({ suite, storeName }: TemplateOptions): string {
+  return `# Custodian configuration. Relative paths resolve against this file's folder.
+# Secrets may come from the environment: write \${env:NAME} inside any string value.
+
+server:
+  host: 127.0.0.1
+  port: 8080
+  rateLimit:
+    max: 600          # requests per client per window
+    windowMs: 60000
+
+# The embedded default. For PostgreSQL:
+#   database:
+#     engine: postgres
+#     url: postgres://custodian:\${env:PGPASSWORD}@127.0.0.1:5432/custodian
+database:
+  engine: sqlite
+  path: data/custodian.db
+
+keys:
+  # The root key wraps every customer's data key. It never enters the database.
+  # A file (32 bytes, mode 0600) or a PKCS#11 token:
+  #   root: { provider: pkcs11, library: /usr/lib/softhsm/libsofthsm2.so,
+  #           tokenLabel: custodian, pin: \${env:CUSTODIAN_PKCS11_PIN}, keyLabel: custodian-root }
+  root:
+    provider: file
+    path: keys/root.key
+  # A separate root for blind indexes (searchable hashes of phones, emails, OAIDs).
+  index:
+    provider: file
+    path: keys/index.key
+
+crypto:
+  # aes-256-gcm, or sm4-gcm (GB/T 32907, RFC 8998) for deployments that must use SM algorithms.
+  suite: ${suite}
+
+log:
+  level: info
+
+# The data map: what this store collects, why, on which legal basis and for how long.
+# Collection refuses any field that is not declared here.
+datamap:
+  processor:
+    name: ${storeName}
+    contact: privacy@example.com
+  officer:
+    name: 个人信息保护负责人 (PI protection officer)
+    contact: dpo@example.com
+
+  purposes:
+    - id: order-fulfilment
+      name: { zh-CN: 订单履行与配送, en: Order fulfilment and delivery }
+      description:
+        zh-CN: 为完成您在天猫店铺的订单，向承运商提供收货人、电话和地址。
+        en: To ship your Tmall order we give the carrier the recipient, phone and address.
+      legalBasis: contract        # PIPL Art. 13(2): necessary to perform the sales contract
+      necessary: true
+    - id: customer-service
+      name: { zh-CN: 售后与客户服务, en: After-sales and customer service }
+      description:
+        zh-CN: 处理退换货、咨询和投诉。
+        en: To handle returns, questions and complaints.
+      legalBasis: contract
+      necessary: true
+    - id: customs-clearance
+      name: { zh-CN: 跨境商品清关, en: Customs clearance for cross-border orders }
+      description:
+        zh-CN: 跨境进口商品须按海关规定申报订购人实名和身份证号。
+        en: Cross-border imports must declare the buyer's real name and ID number to customs.
+      legalBasis: legal_obligation  # PIPL Art. 13(3)
+      necessary: true
+    - id: marketing
+      name: { zh-CN: 会员营销, en: Member marketing }
+      description:
+        zh-CN: 经您同意，向您发送优惠和新品信息；您可以随时撤回同意。
+        en: With your consent, we send offers and new products; you can withdraw at any time.
+      legalBasis: consent           # PIPL Art. 13(1); never required for the order (Art. 16)
+      necessary: false
+
+  collections:
+    profile:
+      description: The customer's own account details.
+      fields:
+        name:
+          category: identity.name
+          purposes: { customer-service: masked, marketing: masked }
+          retention: { keep: 3y, from: last-activity }
+        phone:
+          category: contact.phone
+          identity: phone             # searchable by blind index
+          purposes: { customer-service: masked, marketing: masked }
+          retention: { keep: 3y, from: last-activity }
+        email:
+          category: contact.email
+          identity: email
+          purposes: { customer-service: masked, marketing: masked }
+          retention: { keep: 3y, from: last-activity }
+        birthDate:
+          category: identity.birth-date
+          purposes: { marketing: masked }
+          retention: { keep: 3y, from: last-activity }
+
+    address:
+      description: Delivery addresses from orders.
+      fields:
+        recipientName:
+          category: identity.name
+          purposes: { order-fulfilment: clear, customer-service: masked }
+          retention: { keep: 3y, from: last-activity }
+        phone:
+          category: contact.phone
+          identity: phone
+          purposes: { order-fulfilment: clear, customer-service: masked }
+          retention: { keep: 3y, from: last-activity }
+        province:
+          category: location.region
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: last-activity }
+        city:
+          category: location.region
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: last-activity }
+        district:
+          category: location.region
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: last-activity }
+        street:
+          category: location.street
+          purposes: { order-fulfilment: clear, customer-service: masked }
+          retention: { keep: 3y, from: last-activity }
+
+    order:
+      description: Orders; the E-Commerce Law keeps transaction records for three years.
+      fields:
+        orderId:
+          category: order.reference
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        amount:
+          category: order.detail
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        status:
+          category: order.detail
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        buyerMessage:
+          category: content.message     # free text: may hold PI the buyer typed
+          purposes: { order-fulfilment: masked, customer-service: masked }
+          retention: { keep: 1y, from: purpose-fulfilled }
+
+    customs:
+      description: Identity for customs declarations of cross-border orders only.
+      fields:
+        realName:
+          category: identity.real-name
+          purposes: { customs-clearance: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        nationalId:
+          category: identity.national-id
+          sensitivity: sensitive        # PIPL Art. 28
+          purposes: { customs-clearance: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+`;
+}

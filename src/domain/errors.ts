@@ -1,0 +1,96 @@
+/**
+ * Typed errors with stable codes.
+ *
+ * Every failure that crosses a boundary (HTTP, CLI, a service) is a {@link CustodianError} whose
+ * `code` is one of {@link ERROR_CODES}. The HTTP layer maps the code to a status through this same
+ * table and `docs/errors.md` documents each code; `test/errors.test.ts` keeps the three in sync.
+ *
+ * Messages must never carry personal data or secrets (security invariant 1): they name fields,
+ * paths and ids, never values.
+ */
+
+export interface ErrorCodeSpec {
+  /** HTTP status the API answers with. */
+  readonly status: number;
+  /** Short, human-readable summary that does not change from occurrence to occurrence. */
+  readonly title: string;
+  /** Exit code the CLI uses: 2 for bad usage or input, 1 for a failed check or an operational failure. */
+  readonly exit: 1 | 2;
+}
+
+export const ERROR_CODES = {
+  ERR_CONFIG_INVALID: { status: 500, title: 'The configuration is invalid', exit: 2 },
+  ERR_CONFIG_NOT_FOUND: { status: 500, title: 'The configuration file was not found', exit: 2 },
+  ERR_CONFIG_EXISTS: { status: 409, title: 'A configuration already exists there', exit: 2 },
+  ERR_USAGE_INVALID: { status: 400, title: 'The command was used wrongly', exit: 2 },
+  ERR_VALIDATION_FAILED: { status: 400, title: 'The request does not match its schema', exit: 2 },
+  ERR_AUTH_REQUIRED: { status: 401, title: 'Authentication is required', exit: 2 },
+  ERR_AUTH_INVALID: { status: 401, title: 'The credentials are not valid', exit: 2 },
+  ERR_ACCESS_DENIED: { status: 403, title: 'The caller may not do this', exit: 2 },
+  ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route', exit: 2 },
+  ERR_RATE_LIMITED: { status: 429, title: 'Too many requests', exit: 1 },
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large', exit: 2 },
+  ERR_MEDIA_TYPE_UNSUPPORTED: {
+    status: 415,
+    title: 'The request body has an unsupported media type',
+    exit: 2,
+  },
+  ERR_STORE_UNAVAILABLE: { status: 503, title: 'The store is unavailable', exit: 1 },
+  ERR_STORE_MIGRATION_FAILED: { status: 500, title: 'A database migration failed', exit: 1 },
+  ERR_STORE_CONFLICT: { status: 409, title: 'The write conflicts with existing data', exit: 1 },
+  ERR_KEY_UNAVAILABLE: { status: 503, title: 'A key is unavailable', exit: 1 },
+  ERR_KEY_INVALID: { status: 500, title: 'A key is malformed', exit: 2 },
+  ERR_KEY_FILE_PERMISSIONS: { status: 500, title: 'A key file is readable by others', exit: 2 },
+  ERR_CRYPTO_DECRYPTION_FAILED: {
+    status: 500,
+    title: 'Decryption failed: the data or its context is not authentic',
+    exit: 1,
+  },
+  ERR_CRYPTO_UNSUPPORTED: {
+    status: 500,
+    title: 'The cryptographic suite or format is not supported',
+    exit: 2,
+  },
+  ERR_SERVER_INTERNAL: { status: 500, title: 'Internal error', exit: 1 },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface CustodianErrorOptions {
+  /** The underlying error; kept for logs, never sent to a client. */
+  readonly cause?: unknown;
+  /** Structured, PI-free details that clients may see (field names, paths, limits). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The one base class for every expected failure. `message` is PI-free and may reach a client.
+ */
+export class CustodianError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: CustodianErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CustodianError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get exitCode(): 1 | 2 {
+    return ERROR_CODES[this.code].exit;
+  }
+}
+
+export function isCustodianError(value: unknown): value is CustodianError {
+  return value instanceof CustodianError;
+}
+
+/** True for the codes that describe bad input rather than a failure of the system. */
+export function isInputError(code: ErrorCode): boolean {
+  return ERROR_CODES[code].exit === 2;
+}

@@ -1,0 +1,136 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CustodianError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+
+/** RFC 9457 problem details, as every error response of the API carries them. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  requestId: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type Problem = z.infer<typeof problemSchema>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** The stable `type` URI of a code; `/problems/{code}` serves its description. */
+export function problemType(code: ErrorCode): string {
+  return `/problems/${code}`;
+}
+
+export function problemFor(
+  code: ErrorCode,
+  requestId: string,
+  extra: {
+    detail?: string;
+    errors?: Problem['errors'];
+    details?: Readonly<Record<string, unknown>> | undefined;
+  } = {},
+): Problem {
+  const spec = ERROR_CODES[code];
+  return {
+    type: problemType(code),
+    title: spec.title,
+    status: spec.status,
+    code,
+    requestId,
+    ...(extra.detail === undefined ? {} : { detail: extra.detail }),
+    ...(extra.errors === undefined ? {} : { errors: extra.errors }),
+    ...(extra.details === undefined ? {} : { details: { ...extra.details } }),
+  };
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  problem: Problem,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  return reply
+    .code(problem.status)
+    .headers(headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .serializer(JSON.stringify)
+    .send(problem);
+}
+
+/**
+ * The one error handler. Known errors keep their code; validation errors list paths, never the
+ * input values; everything else becomes an opaque 500 with only a request id (aesthetics habit 5).
+ */
+export function handleError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const requestId = request.id;
+  if (error instanceof CustodianError) {
+    const headers: Record<string, string> =
+      error.code === 'ERR_AUTH_REQUIRED' || error.code === 'ERR_AUTH_INVALID'
+        ? { 'www-authenticate': 'Bearer' }
+        : {};
+    if (error.status >= 500) request.log.error({ err: safeError(error) }, 'request failed');
+    return sendProblem(
+      reply,
+      problemFor(error.code, requestId, { detail: error.message, details: error.details }),
+      headers,
+    );
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as { validationContext?: string }).validationContext ?? 'body';
+    const errors = error.validation.map((v) => ({
+      path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'invalid',
+    }));
+    return sendProblem(
+      reply,
+      problemFor('ERR_VALIDATION_FAILED', requestId, {
+        detail: `the ${where} does not match its schema`,
+        errors,
+      }),
+    );
+  }
+  if (isResponseSerializationError(error)) {
+    request.log.error({ err: safeError(error) }, 'response did not match its schema');
+    return sendProblem(reply, problemFor('ERR_SERVER_INTERNAL', requestId));
+  }
+  const status = (error as FastifyError).statusCode;
+  const fastifyCode = (error as FastifyError).code;
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return sendProblem(reply, problemFor('ERR_PAYLOAD_TOO_LARGE', requestId));
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return sendProblem(reply, problemFor('ERR_MEDIA_TYPE_UNSUPPORTED', requestId));
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Malformed JSON, bad content length and the like: the client's fault, described without echoing input.
+    return sendProblem(
+      reply,
+      problemFor('ERR_VALIDATION_FAILED', requestId, { detail: 'the request could not be parsed' }),
+    );
+  }
+  request.log.error({ err: safeError(error) }, 'unexpected error');
+  return sendProblem(reply, problemFor('ERR_SERVER_INTERNAL', requestId));
+}
+
+/**
+ * What of an error may be logged. A foreign error's message can quote bound parameters or
+ * input (a driver's "Key (phone)=(…) exists"), so only its class, code and stack frames are kept.
+ */
+export function safeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((l) => l.trimStart().startsWith('at '))
+    .slice(0, 12);
+  const code = (error as { code?: unknown }).code;
+  const base: Record<string, unknown> = { type: error.constructor.name, stack: frames.join('\n') };
+  if (typeof code === 'string') base['code'] = code;
+  if (error instanceof CustodianError) base['message'] = error.message;
+  if (error.cause !== undefined) base['cause'] = safeError(error.cause);
+  return base;
+}

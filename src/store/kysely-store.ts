@@ -1,0 +1,71 @@
+import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
+import { CustodianError } from '../domain/errors.js';
+import { CAPABILITIES, COLUMN_TYPES, type Engine, type StoreCapabilities } from './dialect.js';
+import { migrationProvider } from './migrations/index.js';
+import { KyselyTokenRepository } from './repos/tokens.js';
+import type { MigrationOutcome, Repositories, Store, TokenRepository } from './store.js';
+import type { Database } from './types.js';
+
+function repositories(db: Kysely<Database>): Repositories {
+  return { tokens: new KyselyTokenRepository(db) };
+}
+
+/** The {@link Store} over any Kysely dialect; engine differences stay in `dialect.ts`. */
+export class KyselyStore implements Store {
+  readonly engine: Engine;
+  readonly capabilities: StoreCapabilities;
+  readonly tokens: TokenRepository;
+  readonly #db: Kysely<Database>;
+  readonly #migrator: Migrator;
+
+  constructor(engine: Engine, db: Kysely<Database>) {
+    this.engine = engine;
+    this.capabilities = CAPABILITIES[engine];
+    this.#db = db;
+    this.#migrator = new Migrator({ db, provider: migrationProvider(COLUMN_TYPES[engine]) });
+    const repos = repositories(db);
+    this.tokens = repos.tokens;
+  }
+
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => work(repositories(trx)));
+  }
+
+  async migrate(): Promise<MigrationOutcome> {
+    return this.#outcome(await this.#migrator.migrateToLatest());
+  }
+
+  async migrateDown(): Promise<MigrationOutcome> {
+    return this.#outcome(await this.#migrator.migrateDown());
+  }
+
+  async migrations(): Promise<string[]> {
+    const all = await this.#migrator.getMigrations();
+    return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.#db);
+    } catch (cause) {
+      throw new CustodianError('ERR_STORE_UNAVAILABLE', 'the database does not answer', { cause });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+
+  async #outcome(result: MigrationResultSet): Promise<MigrationOutcome> {
+    if (result.error !== undefined) {
+      const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new CustodianError('ERR_STORE_MIGRATION_FAILED', `migration ${failed} failed`, {
+        cause: result.error,
+        details: { migration: failed },
+      });
+    }
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    const done = await this.migrations();
+    return { applied, current: done.at(-1) };
+  }
+}

@@ -1,0 +1,17 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { ColumnTypes } from '../dialect.js';
+import { foundation } from './0001-foundation.js';
+
+/**
+ * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
+ * order of application; never rename or edit one that has shipped — add a new one.
+ */
+export function migrationProvider(types: ColumnTypes): MigrationProvider {
+  return {
+    getMigrations(): Promise<Record<string, Migration>> {
+      return Promise.resolve({
+        '0001-foundation': foundation(types),
+      });
+    },
+  };
+}

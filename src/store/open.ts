@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/schema.js';
+import { CustodianError } from '../domain/errors.js';
+import { KyselyStore } from './kysely-store.js';
+import type { Store } from './store.js';
+import type { Database } from './types.js';
+
+/** pg returns int8 as text by default; our 64-bit counters stay below 2^53. */
+const INT8_OID = 20;
+const parseInt8 = (value: string): number => Number(value);
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format: 'text' | 'binary' = 'text') =>
+    oid === INT8_OID
+      ? parseInt8
+      : (pg.types.getTypeParser as (o: number, f: string) => unknown)(
+          oid,
+          format,
+        )) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Opens the configured engine. Does not migrate; call {@link Store.migrate}. */
+export function openStore(config: DatabaseConfig): Store {
+  if (config.engine === 'sqlite') {
+    mkdirSync(dirname(config.path), { recursive: true });
+    let database: SqliteDatabase.Database;
+    try {
+      database = new SqliteDatabase(config.path);
+    } catch (cause) {
+      throw new CustodianError('ERR_STORE_UNAVAILABLE', 'cannot open the SQLite database', { cause });
+    }
+    // WAL lets readers run beside the single writer; NORMAL sync is durable across process crashes.
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+    return new KyselyStore('sqlite', new Kysely<Database>({ dialect: new SqliteDialect({ database }) }));
+  }
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, types: pgTypes });
+  // An idle client's error must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return new KyselyStore('postgres', new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+}

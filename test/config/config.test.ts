@@ -1,0 +1,151 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
+import { configTemplate } from '../../src/config/template.js';
+import { CustodianError } from '../../src/domain/errors.js';
+import { tempDir } from '../support/tmp.js';
+
+const template = configTemplate({ suite: 'aes-256-gcm', storeName: 'Test Store' });
+
+function problemOf(fn: () => unknown): CustodianError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CustodianError) return error;
+    throw error;
+  }
+  throw new Error('expected a CustodianError');
+}
+
+describe('configuration', () => {
+  const dirs: { remove: () => void }[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.remove();
+  });
+
+  it('loads the init template with defaults filled in', () => {
+    const config = parseConfig(template, 'custodian.yaml');
+    expect(config.server).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      rateLimit: { max: 600, windowMs: 60000 },
+    });
+    expect(config.database).toEqual({ engine: 'sqlite', path: 'data/custodian.db' });
+    expect(config.crypto.suite).toBe('aes-256-gcm');
+    expect(config.datamap.purposes.map((p) => p.id)).toEqual([
+      'order-fulfilment',
+      'customer-service',
+      'customs-clearance',
+      'marketing',
+    ]);
+    expect(Object.keys(config.datamap.collections)).toEqual(['profile', 'address', 'order', 'customs']);
+  });
+
+  it('contains the example data map the issues promise', () => {
+    const { datamap } = parseConfig(template, 'custodian.yaml');
+    const fields = (c: string): string[] => Object.keys(datamap.collections[c]?.fields ?? {});
+    expect(fields('profile')).toEqual(['name', 'phone', 'email', 'birthDate']);
+    expect(fields('address')).toEqual(['recipientName', 'phone', 'province', 'city', 'district', 'street']);
+    expect(fields('order')).toEqual(['orderId', 'amount', 'status', 'buyerMessage']);
+    expect(fields('customs')).toEqual(['realName', 'nationalId']);
+    const basis = Object.fromEntries(datamap.purposes.map((p) => [p.id, p.legalBasis]));
+    expect(basis).toEqual({
+      'order-fulfilment': 'contract',
+      'customer-service': 'contract',
+      'customs-clearance': 'legal_obligation',
+      marketing: 'consent',
+    });
+    expect(datamap.collections['customs']?.fields['nationalId']?.sensitivity).toBe('sensitive');
+  });
+
+  it('deep-freezes the validated config', () => {
+    const config = parseConfig(template, 'custodian.yaml');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server.rateLimit)).toBe(true);
+    expect(Object.isFrozen(config.datamap.purposes[0])).toBe(true);
+    expect(() => {
+      (config.server as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('names file, line and key for an unknown key', () => {
+    const text = template.replace('  port: 8080\n', '  port: 8080\n  prot: 9090\n');
+    const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
+    expect(error.code).toBe('ERR_CONFIG_INVALID');
+    expect(error.exitCode).toBe(2);
+    const line = text.split('\n').findIndex((l) => l.includes('prot: 9090')) + 1;
+    expect(error.message).toBe(`custodian.yaml:${line}:3: server.prot: unknown key`);
+  });
+
+  it('names file, line and key for a wrong value', () => {
+    const text = template.replace('  engine: sqlite\n', '  engine: mysql\n');
+    const error = problemOf(() => parseConfig(text, 'conf/custodian.yaml'));
+    const line = text.split('\n').findIndex((l) => l.includes('engine: mysql')) + 1;
+    expect(error.message).toMatch(new RegExp(`^conf/custodian\\.yaml:${line}:\\d+: database\\.engine: `));
+  });
+
+  it('names the line of a deeply nested mistake', () => {
+    const text = template.replace(
+      '          category: identity.national-id',
+      '          category: identity.nationalid',
+    );
+    const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
+    const line = text.split('\n').findIndex((l) => l.includes('identity.nationalid')) + 1;
+    expect(error.message).toContain(`custodian.yaml:${line}:`);
+    expect(error.message).toContain('datamap.collections.customs.fields.nationalId.category');
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    const text = 'server:\n  host: [unclosed\nlog:\n  level: info\n';
+    const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
+    expect(error.code).toBe('ERR_CONFIG_INVALID');
+    expect(error.message).toMatch(/^custodian\.yaml:\d+:\d+: /);
+  });
+
+  it('refuses a purpose the data map does not declare', () => {
+    const text = template.replace('purposes: { marketing: masked }', 'purposes: { marketting: masked }');
+    const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
+    expect(error.message).toContain(
+      'datamap.collections.profile.fields.birthDate.purposes.marketting: unknown purpose',
+    );
+  });
+
+  it('takes secrets from the environment and never echoes them', () => {
+    const text = template.replace(
+      'database:\n  engine: sqlite\n  path: data/custodian.db',
+      'database:\n  engine: postgres\n  url: postgres://app:${env:TEST_PG_PASSWORD}@db:5432/custodian',
+    );
+    const config = parseConfig(text, 'custodian.yaml', { TEST_PG_PASSWORD: 's3cret-value' });
+    expect(config.database).toMatchObject({
+      engine: 'postgres',
+      url: 'postgres://app:s3cret-value@db:5432/custodian',
+    });
+    const error = problemOf(() => parseConfig(text, 'custodian.yaml', {}));
+    expect(error.message).toMatch(
+      /custodian\.yaml:\d+:\d+: database\.url: environment variable TEST_PG_PASSWORD is not set/,
+    );
+  });
+
+  it('resolves relative paths against the file and picks the file by precedence', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    mkdirSync(join(dir.path, 'etc'));
+    writeFileSync(join(dir.path, 'etc', 'custodian.yaml'), template);
+    const loaded = loadConfig({ explicit: 'etc/custodian.yaml', cwd: dir.path, env: {} });
+    expect(loaded.config.database).toMatchObject({ path: join(dir.path, 'etc', 'data', 'custodian.db') });
+    expect(loaded.config.keys.root).toMatchObject({ path: join(dir.path, 'etc', 'keys', 'root.key') });
+
+    expect(resolveConfigPath({ explicit: 'a.yaml', env: { CUSTODIAN_CONFIG: 'b.yaml' }, cwd: '/x' })).toBe(
+      '/x/a.yaml',
+    );
+    expect(resolveConfigPath({ env: { CUSTODIAN_CONFIG: 'b.yaml' }, cwd: '/x' })).toBe('/x/b.yaml');
+    expect(resolveConfigPath({ env: {}, cwd: '/x' })).toBe('/x/custodian.yaml');
+  });
+
+  it('reports a missing file with its own code', () => {
+    const error = problemOf(() => loadConfig({ explicit: '/nonexistent/custodian.yaml', env: {} }));
+    expect(error.code).toBe('ERR_CONFIG_NOT_FOUND');
+    expect(error.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** Where the tests find a PostgreSQL server that lets them create databases. */
+export const PG_ADMIN_URL =
+  process.env['CUSTODIAN_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface FreshDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Probes the server once. Locally a missing server skips the PostgreSQL suites with this reason;
+ * in CI (`CI=true`) it is a failure, so a green run always covers both engines.
+ */
+export async function probePostgres(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { ok: true };
+  } catch (error) {
+    const reason = `PostgreSQL not reachable at ${PG_ADMIN_URL} (${(error as Error).message}); set CUSTODIAN_TEST_PG_URL or start it`;
+    if (process.env['CI'] === 'true') throw new Error(`CI requires PostgreSQL: ${reason}`);
+    return { ok: false, reason };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A new, empty database for one suite; dropped afterwards. */
+export async function freshDatabase(): Promise<FreshDatabase> {
+  const name = `custodian_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
