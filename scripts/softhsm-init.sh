@@ -36,7 +36,12 @@ log.level = ERROR
 slots.removable = false
 CONF
 
-if SOFTHSM2_CONF="$conf" softhsm2-util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+${label}[[:space:]]*$"; then
+has_label() {
+  awk -v want="$1" '
+    $1 == "Label:" { sub(/^[[:space:]]*Label:[[:space:]]*/, ""); sub(/[[:space:]]+$/, ""); if ($0 == want) found = 1 }
+    END { exit found ? 0 : 1 }'
+}
+if SOFTHSM2_CONF="$conf" softhsm2-util --show-slots 2>/dev/null | has_label "$label"; then
   echo "$0: a token labelled '$label' exists already in $dir/tokens" >&2
   exit 1
 fi
