@@ -5,6 +5,7 @@ import { isCustodianError } from '../domain/errors.js';
 import { API_VERSION } from '../http/app.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { processIO, type CliIO } from './io.js';
@@ -23,9 +24,14 @@ export function buildProgram(io: CliIO): Command {
   serveCommand(program, io);
   migrateCommand(program, io);
   demoCommand(program, io);
-  for (const command of program.commands)
+  keysCommand(program, io);
+  for (const command of allCommands(program))
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
 
 /** Runs the CLI and returns its exit code. Never calls `process.exit`. */

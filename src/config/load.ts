@@ -13,7 +13,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { CustodianError } from '../domain/errors.js';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type Config, type IndexRootConfig, type RootKeyConfig } from './schema.js';
 
 /** One problem in a configuration file, located for a human. */
 export interface ConfigProblem {
@@ -164,14 +164,18 @@ function resolvePaths(config: Config, dir: string): Config {
     config.database.engine === 'sqlite'
       ? { ...config.database, path: abs(config.database.path) }
       : config.database;
-  const root =
-    config.keys.root.provider === 'file'
-      ? { ...config.keys.root, path: abs(config.keys.root.path) }
-      : config.keys.root;
+  const root = (r: RootKeyConfig): RootKeyConfig => (r.provider === 'file' ? { ...r, path: abs(r.path) } : r);
+  const index = (r: IndexRootConfig): IndexRootConfig => ({ ...r, path: abs(r.path) });
   return deepFreeze({
     ...config,
     database,
-    keys: { ...config.keys, root, index: { ...config.keys.index, path: abs(config.keys.index.path) } },
+    keys: {
+      ...config.keys,
+      root: root(config.keys.root),
+      retiredRoots: config.keys.retiredRoots.map(root),
+      index: index(config.keys.index),
+      retiredIndexes: config.keys.retiredIndexes.map(index),
+    },
   });
 }
 

@@ -55,10 +55,20 @@ const pkcs11RootSchema = z.strictObject({
 
 export const rootKeySchema = z.discriminatedUnion('provider', [fileRootSchema, pkcs11RootSchema]);
 
+const indexRootSchema = fileRootSchema.extend({
+  /** Index key version; bump it when rotating to a new index root. */
+  version: z.number().int().min(1).max(65535).default(1),
+});
+
 const keysSchema = z.strictObject({
+  /** The root key that wraps new subject keys. */
   root: rootKeySchema,
+  /** Earlier root keys, still able to unwrap until `custodian keys rotate --root` has rewrapped everything. */
+  retiredRoots: z.array(rootKeySchema).default([]),
   /** Root of the blind-index keys; kept apart from the data root (DESIGN: key hierarchy). */
-  index: fileRootSchema,
+  index: indexRootSchema,
+  /** Earlier index roots: lookups query them too until `custodian keys rotate --index` finishes. */
+  retiredIndexes: z.array(indexRootSchema).default([]),
   /** Unwrapped subject keys kept in memory. */
   cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
 });
@@ -86,3 +96,4 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type DatabaseConfig = Config['database'];
 export type RootKeyConfig = z.output<typeof rootKeySchema>;
+export type IndexRootConfig = z.output<typeof indexRootSchema>;

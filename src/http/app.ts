@@ -12,7 +12,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/schema.js';
 import { CustodianError } from '../domain/errors.js';
+import type { Runtime } from '../services/runtime.js';
 import type { Principal } from '../services/tokens.js';
+import type { Vault } from '../services/vault.js';
 import type { Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -40,8 +42,7 @@ export interface RouteEntry {
 }
 
 export interface AppOptions {
-  readonly config: Config;
-  readonly store: Store;
+  readonly runtime: Runtime;
   readonly logger?: Logger;
   readonly now?: () => Date;
 }
@@ -50,6 +51,7 @@ export interface AppOptions {
 export interface AppContext {
   readonly config: Config;
   readonly store: Store;
+  readonly vault: Vault;
   readonly now: () => Date;
 }
 
@@ -59,9 +61,9 @@ export const API_VERSION = '0.1.0';
 
 /** Builds the HTTP app. Does not listen; `custodian serve` does. */
 export async function buildApp(options: AppOptions) {
-  const { config, store } = options;
+  const { config, store, vault } = options.runtime;
   const logger = options.logger ?? createLogger(config.log.level);
-  const context: AppContext = { config, store, now: options.now ?? (() => new Date()) };
+  const context: AppContext = { config, store, vault, now: options.now ?? (() => new Date()) };
   const metrics = createMetrics();
 
   const app = Fastify({

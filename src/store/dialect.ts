@@ -14,6 +14,8 @@ export interface StoreCapabilities {
   readonly concurrentWriters: boolean;
   /** `INSERT … RETURNING` is supported. */
   readonly returning: boolean;
+  /** `SELECT … FOR UPDATE` row locks exist (false: the engine serialises writers instead). */
+  readonly rowLocks: boolean;
 }
 
 /** Column types that differ between engines, for migrations. */
@@ -31,6 +33,6 @@ export const COLUMN_TYPES: Readonly<Record<Engine, ColumnTypes>> = {
 };
 
 export const CAPABILITIES: Readonly<Record<Engine, StoreCapabilities>> = {
-  sqlite: { skipLocked: false, concurrentWriters: false, returning: true },
-  postgres: { skipLocked: true, concurrentWriters: true, returning: true },
+  sqlite: { skipLocked: false, concurrentWriters: false, returning: true, rowLocks: false },
+  postgres: { skipLocked: true, concurrentWriters: true, returning: true, rowLocks: true },
 };

@@ -2,12 +2,37 @@ import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { CustodianError } from '../domain/errors.js';
 import { CAPABILITIES, COLUMN_TYPES, type Engine, type StoreCapabilities } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
+import { KyselyAuditRepository, KyselyIdentityRepository, KyselyRecordRepository } from './repos/records.js';
+import {
+  KyselyRotationRepository,
+  KyselySubjectKeyRepository,
+  KyselySubjectRepository,
+} from './repos/subjects.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
-import type { MigrationOutcome, Repositories, Store, TokenRepository } from './store.js';
+import type {
+  AuditRepository,
+  IdentityRepository,
+  MigrationOutcome,
+  RecordRepository,
+  Repositories,
+  RotationRepository,
+  Store,
+  SubjectKeyRepository,
+  SubjectRepository,
+  TokenRepository,
+} from './store.js';
 import type { Database } from './types.js';
 
-function repositories(db: Kysely<Database>): Repositories {
-  return { tokens: new KyselyTokenRepository(db) };
+function repositories(db: Kysely<Database>, capabilities: StoreCapabilities): Repositories {
+  return {
+    tokens: new KyselyTokenRepository(db),
+    subjects: new KyselySubjectRepository(db, capabilities.rowLocks),
+    keys: new KyselySubjectKeyRepository(db),
+    identities: new KyselyIdentityRepository(db),
+    records: new KyselyRecordRepository(db),
+    audit: new KyselyAuditRepository(db),
+    rotations: new KyselyRotationRepository(db),
+  };
 }
 
 /** The {@link Store} over any Kysely dialect; engine differences stay in `dialect.ts`. */
@@ -15,20 +40,35 @@ export class KyselyStore implements Store {
   readonly engine: Engine;
   readonly capabilities: StoreCapabilities;
   readonly tokens: TokenRepository;
+  readonly subjects: SubjectRepository;
+  readonly keys: SubjectKeyRepository;
+  readonly identities: IdentityRepository;
+  readonly records: RecordRepository;
+  readonly audit: AuditRepository;
+  readonly rotations: RotationRepository;
   readonly #db: Kysely<Database>;
   readonly #migrator: Migrator;
 
-  constructor(engine: Engine, db: Kysely<Database>) {
+  readonly #scrub: () => Promise<void>;
+
+  constructor(engine: Engine, db: Kysely<Database>, scrub: () => Promise<void> = () => Promise.resolve()) {
+    this.#scrub = scrub;
     this.engine = engine;
     this.capabilities = CAPABILITIES[engine];
     this.#db = db;
     this.#migrator = new Migrator({ db, provider: migrationProvider(COLUMN_TYPES[engine]) });
-    const repos = repositories(db);
+    const repos = repositories(db, this.capabilities);
     this.tokens = repos.tokens;
+    this.subjects = repos.subjects;
+    this.keys = repos.keys;
+    this.identities = repos.identities;
+    this.records = repos.records;
+    this.audit = repos.audit;
+    this.rotations = repos.rotations;
   }
 
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => work(repositories(trx)));
+    return this.#db.transaction().execute((trx) => work(repositories(trx, this.capabilities)));
   }
 
   async migrate(): Promise<MigrationOutcome> {
@@ -42,6 +82,10 @@ export class KyselyStore implements Store {
   async migrations(): Promise<string[]> {
     const all = await this.#migrator.getMigrations();
     return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  }
+
+  scrub(): Promise<void> {
+    return this.#scrub();
   }
 
   async ping(): Promise<void> {

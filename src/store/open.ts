@@ -37,7 +37,17 @@ export function openStore(config: DatabaseConfig): Store {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    return new KyselyStore('sqlite', new Kysely<Database>({ dialect: new SqliteDialect({ database }) }));
+    // Deleted content (an erased subject's wrapped keys) is overwritten, not left in free pages.
+    database.pragma('secure_delete = ON');
+    const scrub = (): Promise<void> => {
+      database.pragma('wal_checkpoint(TRUNCATE)');
+      return Promise.resolve();
+    };
+    return new KyselyStore(
+      'sqlite',
+      new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      scrub,
+    );
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, types: pgTypes });
   // An idle client's error must not crash the process; the next query reports it.

@@ -204,7 +204,9 @@ describe('HTTP shell: failures', () => {
         done();
       },
     });
-    const app = await buildApp({ config: t.config, store: failing, logger: createLogger('info', sink) });
+    const { openRuntime } = await import('../../src/services/runtime.js');
+    const runtime = await openRuntime(t.config, { store: failing, migrate: false });
+    const app = await buildApp({ runtime, logger: createLogger('info', sink) });
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(500);
     const body = res.json<Record<string, unknown>>();

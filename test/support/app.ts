@@ -4,13 +4,14 @@ import type { Config } from '../../src/config/schema.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createLogger } from '../../src/http/logger.js';
 import { initProject } from '../../src/services/setup.js';
-import { openStore } from '../../src/store/open.js';
+import { openRuntime, type Runtime } from '../../src/services/runtime.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from './tmp.js';
 
 export interface TestApp {
   readonly app: App;
   readonly store: Store;
+  readonly runtime: Runtime;
   readonly config: Config;
   readonly dir: string;
   /** The bootstrap token. */
@@ -35,8 +36,8 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     writeFileSync(configPath, options.edit(readFileSync(configPath, 'utf8')));
   }
   const { config } = loadConfig({ explicit: configPath, env: {} });
-  const store = openStore(config.database);
-  await store.migrate();
+  const runtime = await openRuntime(config, options.now ? { now: options.now } : {});
+  const store = runtime.store;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -45,8 +46,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     },
   });
   const app = await buildApp({
-    config,
-    store,
+    runtime,
     logger: createLogger('debug', sink),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -54,13 +54,14 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   return {
     app,
     store,
+    runtime,
     config,
     dir: dir.path,
     token: adminToken,
     logs,
     async close() {
       await app.close();
-      await store.close();
+      await runtime.close();
       dir.remove();
     },
   };

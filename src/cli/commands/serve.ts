@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { buildApp } from '../../http/app.js';
-import { openStore } from '../../store/open.js';
+import { openRuntime } from '../../services/runtime.js';
 import type { CliIO } from '../io.js';
 import { loadFor, parsePort } from '../shared.js';
 
@@ -18,10 +18,9 @@ export async function serve(
 ): Promise<void> {
   const port = opts.port === undefined ? undefined : parsePort(opts.port);
   const { config } = loadFor(io, opts.config);
-  const store = openStore(config.database);
+  const runtime = await openRuntime(config);
   try {
-    await store.migrate();
-    const app = await buildApp({ config, store });
+    const app = await buildApp({ runtime });
     const url = await app.listen({ host: opts.host ?? config.server.host, port: port ?? config.server.port });
     io.err(`custodian listening on ${url}\n`);
     onListening?.(url);
@@ -36,7 +35,7 @@ export async function serve(
     });
     await app.close();
   } finally {
-    await store.close();
+    await runtime.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { CustodianError } from '../../domain/errors.js';
 import { authenticate } from '../../services/tokens.js';
 import type { AppContext } from '../app.js';
 import { problemFor, problemSchema, sendProblem } from '../problem.js';
+import { vaultRoutes } from './vault.js';
 
 export interface V1RouteOptions {
   readonly context: AppContext;
@@ -16,7 +17,7 @@ const BEARER = /^Bearer ([^\s]+)$/i;
  * handler, and unknown `/v1` paths answer 401 to an anonymous caller rather than revealing
  * which routes exist.
  */
-export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = (app, { context }) => {
+export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = async (app, { context }) => {
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined)
@@ -49,5 +50,5 @@ export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = (app, { context }
       return principal;
     },
   );
-  return Promise.resolve();
+  await app.register(vaultRoutes, { context });
 };

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { ColumnTypes } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
+import { vault } from './0002-vault.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -11,6 +12,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
     getMigrations(): Promise<Record<string, Migration>> {
       return Promise.resolve({
         '0001-foundation': foundation(types),
+        '0002-vault': vault(types),
       });
     },
   };

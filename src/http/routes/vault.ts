@@ -1,0 +1,147 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CustodianError } from '../../domain/errors.js';
+import type { Principal } from '../../services/tokens.js';
+import { IDENTITY_KINDS } from '../../services/vault.js';
+import type { AppContext } from '../app.js';
+import { problemSchema } from '../problem.js';
+
+export interface VaultRouteOptions {
+  readonly context: AppContext;
+}
+
+const uuid = z.uuid();
+const purpose = z.string().min(1).max(64).describe('The purpose of this access, declared in the data map');
+const fieldValue = z.string().max(10_000);
+const identitiesSchema = z.strictObject({
+  phone: z.string().min(1).max(64).optional(),
+  email: z.string().min(1).max(320).optional(),
+  oaid: z.string().min(1).max(128).optional(),
+  memberId: z.string().min(1).max(128).optional(),
+});
+
+const fieldViewSchema = z.object({
+  access: z.enum(['clear', 'masked', 'withheld']),
+  value: z.string().optional(),
+  reason: z.string().optional(),
+});
+const subjectViewSchema = z.object({
+  subjectId: z.string(),
+  records: z.array(
+    z.object({ recordId: z.string(), collection: z.string(), fields: z.record(z.string(), fieldViewSchema) }),
+  ),
+});
+const receiptSchema = z.object({
+  receiptId: z.string(),
+  subjectId: z.string(),
+  erasedAt: z.string(),
+  keyVersionsDestroyed: z.number().int(),
+  recordsDeleted: z.number().int(),
+  identitiesDeleted: z.number().int(),
+  auditSeq: z.number().int(),
+  auditHash: z.string(),
+});
+
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  410: problemSchema,
+  422: problemSchema,
+};
+
+function principalOf(request: { principal: Principal | null }): Principal {
+  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
+  return request.principal;
+}
+
+/** The vault over HTTP: thin handlers that validate, call the service and render. */
+export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { context }) => {
+  app.post(
+    '/records',
+    {
+      schema: {
+        tags: ['vault'],
+        summary: 'Collect a record: fields are checked against the data map, sealed and indexed',
+        body: z.strictObject({
+          collection: z.string().min(1).max(64),
+          identities: identitiesSchema.optional(),
+          subjectId: uuid.optional(),
+          fields: z
+            .record(z.string().min(1).max(64), fieldValue)
+            .refine((f) => Object.keys(f).length > 0, 'at least one field'),
+          purpose,
+          source: z.string().min(1).max(120).optional(),
+        }),
+        response: {
+          201: z.object({ subjectId: z.string(), recordId: z.string(), created: z.boolean() }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await context.vault.collect(principalOf(request), request.body);
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get(
+    '/subjects/:id',
+    {
+      schema: {
+        tags: ['vault'],
+        summary: "Read a subject's records for a purpose; each field is clear, masked or withheld",
+        params: z.object({ id: uuid }),
+        querystring: z.strictObject({ purpose }),
+        response: { 200: subjectViewSchema, ...errors },
+      },
+    },
+    (request) => context.vault.read(principalOf(request), request.params.id, request.query.purpose),
+  );
+
+  app.get(
+    '/subjects',
+    {
+      schema: {
+        tags: ['vault'],
+        summary: 'Find subjects by one identity through the blind index',
+        querystring: identitiesSchema
+          .extend({ purpose })
+          .refine(
+            (q) => IDENTITY_KINDS.filter((k) => q[k] !== undefined).length === 1,
+            'give exactly one of phone, email, oaid, memberId',
+          ),
+        response: { 200: z.object({ subjects: z.array(subjectViewSchema) }), ...errors },
+      },
+    },
+    async (request) => {
+      const kind = IDENTITY_KINDS.find((k) => request.query[k] !== undefined)!;
+      const subjects = await context.vault.search(
+        principalOf(request),
+        kind,
+        request.query[kind]!,
+        request.query.purpose,
+      );
+      return { subjects };
+    },
+  );
+
+  app.delete(
+    '/subjects/:id',
+    {
+      schema: {
+        tags: ['vault'],
+        summary: 'Erase a subject by crypto-shredding; returns a receipt',
+        params: z.object({ id: uuid }),
+        response: { 200: z.object({ erased: z.literal(true), receipt: receiptSchema }), ...errors },
+      },
+    },
+    async (request) => ({
+      erased: true as const,
+      receipt: await context.vault.erase(principalOf(request), request.params.id),
+    }),
+  );
+  return Promise.resolve();
+};

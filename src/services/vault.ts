@@ -1,0 +1,478 @@
+import type { KeyObject } from 'node:crypto';
+import type { AeadSuite, NonceSource } from '../crypto/aead.js';
+import type { BlindIndexer } from '../crypto/blind-index.js';
+import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
+import { uuidv7 } from '../crypto/uuid.js';
+import { decideField, type Access, type WithholdReason } from '../domain/access/decide.js';
+import type { AuditEntry } from '../domain/audit/entry.js';
+import type { CollectionSpec, Datamap } from '../domain/datamap/schema.js';
+import { CATEGORIES } from '../domain/datamap/taxonomy.js';
+import { CustodianError } from '../domain/errors.js';
+import { mask } from '../domain/masking.js';
+import type { Keyring, SubjectKey } from '../keys/keyring.js';
+import type { IdentityRecord, RecordRow, Repositories, Store, SubjectKeyRecord } from '../store/store.js';
+import { appendAudit } from './audit.js';
+import { decodeSealedFields, encodeSealedFields } from './sealed-record.js';
+import type { Principal } from './tokens.js';
+
+/** Identity kinds that can find a subject. OAID and member id are the platform's keys (R30). */
+export const IDENTITY_KINDS = ['oaid', 'memberId', 'email', 'phone'] as const;
+export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+
+/**
+ * Identities that identify a customer on their own. A phone or email alone never merges two
+ * platform buyers: a shared family phone or a Taobao virtual number would otherwise join them (R30).
+ */
+const STRONG_KINDS: readonly IdentityKind[] = ['oaid', 'memberId'];
+const WEAK_KINDS: readonly IdentityKind[] = ['email', 'phone'];
+
+export type Identities = { readonly [K in IdentityKind]?: string | undefined };
+
+export interface CollectInput {
+  readonly collection: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly purpose: string;
+  readonly identities?: Identities | undefined;
+  readonly subjectId?: string | undefined;
+  readonly source?: string | undefined;
+}
+
+export interface CollectResult {
+  readonly subjectId: string;
+  readonly recordId: string;
+  /** True when this collect created the subject. */
+  readonly created: boolean;
+}
+
+export interface FieldView {
+  readonly access: Access;
+  readonly value?: string;
+  readonly reason?: WithholdReason;
+}
+
+export interface RecordView {
+  readonly recordId: string;
+  readonly collection: string;
+  readonly fields: Record<string, FieldView>;
+}
+
+export interface SubjectView {
+  readonly subjectId: string;
+  readonly records: RecordView[];
+}
+
+/** What an erasure leaves as proof: no personal data, just what was destroyed and where the log records it. */
+export interface ShredReceipt {
+  readonly receiptId: string;
+  readonly subjectId: string;
+  readonly erasedAt: string;
+  readonly keyVersionsDestroyed: number;
+  readonly recordsDeleted: number;
+  readonly identitiesDeleted: number;
+  readonly auditSeq: number;
+  /** Hex SHA-256 chain hash of the erase entry in the audit trail. */
+  readonly auditHash: string;
+}
+
+export interface VaultOptions {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly indexer: BlindIndexer;
+  readonly datamap: Datamap;
+  readonly suite: AeadSuite;
+  readonly pseudonymize: (subjectId: string) => string;
+  readonly now: () => Date;
+  readonly nonces?: NonceSource;
+  /** Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). */
+  readonly afterErase?: () => Promise<void>;
+}
+
+/**
+ * The vault's use cases: collect, read, search and erase. Each runs as one unit of work that
+ * includes its audit entry, so nothing happens to personal data without a record of it.
+ */
+export class Vault {
+  readonly #o: VaultOptions;
+
+  constructor(options: VaultOptions) {
+    this.#o = options;
+  }
+
+  get datamap(): Datamap {
+    return this.#o.datamap;
+  }
+
+  /**
+   * Stores one record: validates it against the data map (undeclared fields are refused and
+   * nothing is stored), finds or creates the subject by blind index, seals every personal field
+   * under the subject's key and indexes its identities.
+   */
+  async collect(principal: Principal, input: CollectInput): Promise<CollectResult> {
+    const [result] = await this.collectMany(principal, [input]);
+    return result!;
+  }
+
+  /** Several records in one unit of work: all are stored or none is (imports use this per batch). */
+  async collectMany(principal: Principal, inputs: readonly CollectInput[]): Promise<CollectResult[]> {
+    const prepared = inputs.map((input) => this.#prepare(input));
+    const at = this.#o.now().toISOString();
+    return this.#o.store.transaction(async (tx) => {
+      const results: CollectResult[] = [];
+      const entries: AuditEntry[] = [];
+      for (const p of prepared) {
+        const { subjectId, key, created } = await this.#subjectFor(tx, p, at);
+        const recordId = uuidv7();
+        const sealed = new Map<string, Buffer>();
+        const plain: Record<string, string> = {};
+        for (const [field, value] of Object.entries(p.input.fields)) {
+          if (p.spec.fields[field]!.protection === 'plain') plain[field] = value;
+          else
+            sealed.set(
+              field,
+              this.#seal(value, key, { subjectId, collection: p.input.collection, recordId, field }),
+            );
+        }
+        const record: RecordRow = {
+          id: recordId,
+          subjectId,
+          collection: p.input.collection,
+          keyVersion: key.version,
+          sealed: encodeSealedFields(sealed),
+          plain: Object.keys(plain).length > 0 ? plain : null,
+          purpose: p.input.purpose,
+          source: p.input.source ?? null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await tx.records.insert(record);
+        await tx.identities.insertMany(this.#identityRows(subjectId, key, p.identities, at));
+        entries.push({
+          v: 1,
+          at,
+          action: 'collect',
+          actor: { id: principal.id, role: principal.role },
+          subject: this.#o.pseudonymize(subjectId),
+          purpose: p.input.purpose,
+          records: [recordId],
+          fields: Object.keys(p.input.fields).map((f) => `${p.input.collection}.${f}`),
+          detail: { newSubject: created, identities: p.identities.length },
+        });
+        results.push({ subjectId, recordId, created });
+      }
+      await appendAudit(tx, entries);
+      return results;
+    });
+  }
+
+  /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
+  async read(principal: Principal, subjectId: string, purpose: string): Promise<SubjectView> {
+    this.#requirePurpose(purpose);
+    const at = this.#o.now().toISOString();
+    return this.#o.store.transaction(async (tx) => {
+      const subject = await tx.subjects.get(subjectId);
+      if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
+      if (subject.erasedAt !== null)
+        throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
+      const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'read', at);
+      await appendAudit(tx, [entry]);
+      return view;
+    });
+  }
+
+  /** Subjects whose identity of `kind` equals `value` (after normalisation), as the purpose may see them. */
+  async search(
+    principal: Principal,
+    kind: IdentityKind,
+    value: string,
+    purpose: string,
+  ): Promise<SubjectView[]> {
+    this.#requirePurpose(purpose);
+    const lookups = this.#o.indexer
+      .lookupTokens(kind, value)
+      .map((t) => ({ kind, indexVersion: t.version, token: t.token }));
+    const at = this.#o.now().toISOString();
+    return this.#o.store.transaction(async (tx) => {
+      const matches = [...new Set((await tx.identities.findSubjects(lookups)).map((m) => m.subjectId))];
+      const views: SubjectView[] = [];
+      const entries: AuditEntry[] = [];
+      for (const subjectId of matches) {
+        const subject = await tx.subjects.get(subjectId);
+        if (subject === undefined || subject.erasedAt !== null) continue;
+        const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'search', at);
+        views.push(view);
+        entries.push({ ...entry, detail: { by: kind } });
+      }
+      if (entries.length === 0) {
+        entries.push({
+          v: 1,
+          at,
+          action: 'search',
+          actor: { id: principal.id, role: principal.role },
+          subject: null,
+          purpose,
+          detail: { by: kind, matches: 0 },
+        });
+      }
+      await appendAudit(tx, entries);
+      return views;
+    });
+  }
+
+  /**
+   * Crypto-shreds a subject: destroys every version of its data key and its index rows, deletes
+   * its ciphertexts, keeps a tombstone, and returns a receipt. Copies of the data taken earlier
+   * can no longer be decrypted once the key backups rotate, even with the root key.
+   */
+  async erase(principal: Principal, subjectId: string): Promise<ShredReceipt> {
+    const at = this.#o.now().toISOString();
+    const receipt = await this.#o.store.transaction(async (tx) => {
+      await tx.subjects.lock(subjectId);
+      const subject = await tx.subjects.get(subjectId);
+      if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
+      if (subject.erasedAt !== null)
+        throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased already');
+      const keyVersionsDestroyed = await tx.keys.deleteForSubject(subjectId);
+      const identitiesDeleted = await tx.identities.deleteForSubject(subjectId);
+      const recordsDeleted = await tx.records.deleteForSubject(subjectId);
+      await tx.subjects.markErased(subjectId, at);
+      const receiptId = uuidv7();
+      const [row] = await appendAudit(tx, [
+        {
+          v: 1,
+          at,
+          action: 'erase',
+          actor: { id: principal.id, role: principal.role },
+          subject: this.#o.pseudonymize(subjectId),
+          detail: { receiptId, keyVersionsDestroyed, recordsDeleted, identitiesDeleted },
+        },
+      ]);
+      return {
+        receiptId,
+        subjectId,
+        erasedAt: at,
+        keyVersionsDestroyed,
+        recordsDeleted,
+        identitiesDeleted,
+        auditSeq: row!.seq,
+        auditHash: row!.hash.toString('hex'),
+      } satisfies ShredReceipt;
+    });
+    this.#o.keyring.forget(subjectId);
+    await this.#o.afterErase?.();
+    return receipt;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #requirePurpose(purpose: string): void {
+    if (!this.#o.datamap.purposes.some((p) => p.id === purpose)) {
+      throw new CustodianError(
+        'ERR_PURPOSE_UNKNOWN',
+        `purpose "${purpose}" is not declared in the data map`,
+        {
+          details: { purpose },
+        },
+      );
+    }
+  }
+
+  #prepare(input: CollectInput): PreparedCollect {
+    const spec = this.#o.datamap.collections[input.collection];
+    if (spec === undefined) {
+      throw new CustodianError(
+        'ERR_COLLECT_UNKNOWN_COLLECTION',
+        `collection "${input.collection}" is not declared`,
+        {
+          details: { collection: input.collection },
+        },
+      );
+    }
+    this.#requirePurpose(input.purpose);
+    const undeclared = Object.keys(input.fields).filter((f) => !Object.hasOwn(spec.fields, f));
+    if (undeclared.length > 0) {
+      throw new CustodianError(
+        'ERR_COLLECT_UNDECLARED_FIELDS',
+        `undeclared fields: ${undeclared.join(', ')}`,
+        {
+          details: { collection: input.collection, fields: undeclared },
+        },
+      );
+    }
+    // Identities given explicitly, plus declared identity fields of the record (e.g. profile.phone).
+    const identities: PreparedIdentity[] = [];
+    const add = (kind: IdentityKind, value: string): void => {
+      const normalized = this.#o.indexer.normalize(kind, value);
+      if (identities.some((i) => i.kind === kind && i.normalized === normalized)) return;
+      identities.push({ kind, normalized, token: this.#o.indexer.token(kind, normalized) });
+    };
+    for (const kind of IDENTITY_KINDS) {
+      const value = input.identities?.[kind];
+      if (value !== undefined) add(kind, value);
+    }
+    for (const [field, value] of Object.entries(input.fields)) {
+      const kind = spec.fields[field]!.identity;
+      if (kind !== undefined && value.trim() !== '') add(kind, value);
+    }
+    return { input, spec, identities };
+  }
+
+  async #subjectFor(
+    tx: Repositories,
+    p: PreparedCollect,
+    at: string,
+  ): Promise<{ subjectId: string; key: SubjectKey; created: boolean }> {
+    let subjectId = p.input.subjectId;
+    if (subjectId === undefined) {
+      // Strong identities decide when given; weak ones only when no strong one is (R30).
+      const given = new Set(p.identities.map((i) => i.kind));
+      const kinds = STRONG_KINDS.some((k) => given.has(k)) ? STRONG_KINDS : WEAK_KINDS;
+      const lookups = p.identities
+        .filter((i) => kinds.includes(i.kind) && p.input.identities?.[i.kind] !== undefined)
+        .flatMap((i) =>
+          this.#o.indexer
+            .lookupTokens(i.kind, i.normalized)
+            .map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })),
+        );
+      const found = [...new Set((await tx.identities.findSubjects(lookups)).map((m) => m.subjectId))];
+      if (found.length > 1) {
+        throw new CustodianError('ERR_SUBJECT_AMBIGUOUS', 'the identities match more than one subject', {
+          details: { matches: found.length },
+        });
+      }
+      subjectId = found[0];
+    }
+    if (subjectId === undefined) {
+      const id = uuidv7(Date.parse(at));
+      await tx.subjects.insert({ id, createdAt: at });
+      const { record, key } = await this.#o.keyring.create(id, 1, at);
+      await tx.keys.insert(record);
+      return { subjectId: id, key, created: true };
+    }
+    await tx.subjects.lock(subjectId);
+    const subject = await tx.subjects.get(subjectId);
+    if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
+    if (subject.erasedAt !== null)
+      throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
+    const record = await tx.keys.current(subjectId);
+    if (record === undefined) throw new CustodianError('ERR_KEY_UNAVAILABLE', 'the subject has no data key');
+    return { subjectId, key: await this.#o.keyring.unwrap(record), created: false };
+  }
+
+  #identityRows(
+    subjectId: string,
+    key: SubjectKey,
+    identities: readonly PreparedIdentity[],
+    at: string,
+  ): IdentityRecord[] {
+    return identities.map((i) => ({
+      subjectId,
+      kind: i.kind,
+      indexVersion: this.#o.indexer.currentVersion,
+      token: i.token,
+      sealed: this.#seal(i.normalized, key, identityContext(subjectId, i.kind, i.token)),
+      keyVersion: key.version,
+      createdAt: at,
+    }));
+  }
+
+  #seal(value: string, key: SubjectKey, context: FieldContext): Buffer {
+    return sealField(value, {
+      suite: this.#o.suite.id === key.suite ? this.#o.suite : key.suite,
+      key: key.key,
+      keyVersion: key.version,
+      context,
+      ...(this.#o.nonces ? { nonces: this.#o.nonces } : {}),
+    });
+  }
+
+  async #view(
+    tx: Repositories,
+    principal: Principal,
+    subjectId: string,
+    purpose: string,
+    action: 'read' | 'search',
+    at: string,
+  ): Promise<{ view: SubjectView; entry: AuditEntry }> {
+    const records = await tx.records.listForSubject(subjectId);
+    const keys = new Map<number, KeyObject>();
+    const keyFor = async (version: number): Promise<KeyObject> => {
+      let key = keys.get(version);
+      if (key === undefined) {
+        const stored: SubjectKeyRecord | undefined = await tx.keys.get(subjectId, version);
+        if (stored === undefined)
+          throw new CustodianError('ERR_CRYPTO_DECRYPTION_FAILED', 'Decryption failed');
+        key = (await this.#o.keyring.unwrap(stored)).key;
+        keys.set(version, key);
+      }
+      return key;
+    };
+    const decision = { clear: [] as string[], masked: [] as string[], withheld: [] as string[] };
+    const views: RecordView[] = [];
+    for (const record of records) {
+      const sealed = decodeSealedFields(record.sealed);
+      const fields: Record<string, FieldView> = {};
+      const names = [...Object.keys(record.plain ?? {}), ...sealed.keys()];
+      for (const field of names) {
+        const d = decideField(this.#o.datamap, purpose, record.collection, field);
+        const path = `${record.collection}.${field}`;
+        decision[d.access].push(path);
+        if (d.access === 'withheld') {
+          fields[field] = { access: 'withheld', reason: d.reason ?? 'not-needed-for-purpose' };
+          continue;
+        }
+        const envelope = sealed.get(field);
+        const clear =
+          envelope === undefined
+            ? (record.plain?.[field] ?? '')
+            : openField(envelope, {
+                context: { subjectId, collection: record.collection, recordId: record.id, field },
+                key: await keyFor(record.keyVersion),
+                keyVersion: record.keyVersion,
+              }).toString('utf8');
+        if (d.access === 'clear') {
+          fields[field] = { access: 'clear', value: clear };
+        } else {
+          const category = this.#o.datamap.collections[record.collection]!.fields[field]!.category;
+          fields[field] = { access: 'masked', value: mask(CATEGORIES[category].mask, clear) };
+        }
+      }
+      views.push({ recordId: record.id, collection: record.collection, fields });
+    }
+    const entry: AuditEntry = {
+      v: 1,
+      at,
+      action,
+      actor: { id: principal.id, role: principal.role },
+      subject: this.#o.pseudonymize(subjectId),
+      purpose,
+      records: records.map((r) => r.id),
+      decision: {
+        clear: unique(decision.clear),
+        masked: unique(decision.masked),
+        withheld: unique(decision.withheld),
+      },
+    };
+    return { view: { subjectId, records: views }, entry };
+  }
+}
+
+interface PreparedIdentity {
+  readonly kind: IdentityKind;
+  readonly normalized: string;
+  readonly token: Buffer;
+}
+
+interface PreparedCollect {
+  readonly input: CollectInput;
+  readonly spec: CollectionSpec;
+  readonly identities: readonly PreparedIdentity[];
+}
+
+/** Where an identity's sealed value lives: its kind and token are bound, so rows cannot be swapped. */
+export function identityContext(subjectId: string, kind: string, token: Buffer): FieldContext {
+  return { subjectId, collection: '@identity', recordId: kind, field: token.toString('hex') };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}

@@ -1,0 +1,257 @@
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  AuditRepository,
+  AuditRow,
+  IdentityRecord,
+  IdentityRepository,
+  RecordRepository,
+  RecordRow,
+} from '../store.js';
+import type { AuditLogTable, Database, IdentityTable, RecordTable } from '../types.js';
+
+export class KyselyIdentityRepository implements IdentityRepository {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insertMany(rows: readonly IdentityRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#db
+      .insertInto('identities')
+      .values(
+        rows.map((r) => ({
+          subject_id: r.subjectId,
+          kind: r.kind,
+          index_version: r.indexVersion,
+          token: r.token,
+          sealed: r.sealed,
+          key_version: r.keyVersion,
+          created_at: r.createdAt,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['kind', 'index_version', 'token', 'subject_id']).doNothing())
+      .execute();
+  }
+
+  async findSubjects(
+    lookups: readonly { readonly kind: string; readonly indexVersion: number; readonly token: Buffer }[],
+  ): Promise<{ subjectId: string; kind: string }[]> {
+    if (lookups.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('identities')
+      .select(['subject_id', 'kind'])
+      .where((eb) =>
+        eb.or(
+          lookups.map((l) =>
+            eb.and([
+              eb('kind', '=', l.kind),
+              eb('index_version', '=', l.indexVersion),
+              eb('token', '=', l.token),
+            ]),
+          ),
+        ),
+      )
+      .orderBy('subject_id')
+      .execute();
+    return rows.map((r) => ({ subjectId: r.subject_id, kind: r.kind }));
+  }
+
+  async listForSubject(subjectId: string): Promise<IdentityRecord[]> {
+    const rows = await this.#db
+      .selectFrom('identities')
+      .selectAll()
+      .where('subject_id', '=', subjectId)
+      .execute();
+    return rows.map(toIdentity);
+  }
+
+  async deleteForSubject(subjectId: string): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('identities')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async replaceForSubject(subjectId: string, rows: readonly IdentityRecord[]): Promise<void> {
+    await this.deleteForSubject(subjectId);
+    await this.insertMany(rows);
+  }
+
+  async versionCounts(): Promise<{ indexVersion: number; rows: number }[]> {
+    const rows = await this.#db
+      .selectFrom('identities')
+      .select(['index_version', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('index_version')
+      .orderBy('index_version')
+      .execute();
+    return rows.map((r) => ({ indexVersion: Number(r.index_version), rows: Number(r.n) }));
+  }
+
+  async subjectsOnOtherVersions(current: number, after: string, limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('identities')
+      .select('subject_id')
+      .distinct()
+      .where('index_version', '<>', current)
+      .where('subject_id', '>', after)
+      .orderBy('subject_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.subject_id);
+  }
+}
+
+function toIdentity(row: Selectable<IdentityTable>): IdentityRecord {
+  return {
+    subjectId: row.subject_id,
+    kind: row.kind,
+    indexVersion: Number(row.index_version),
+    token: Buffer.from(row.token),
+    sealed: Buffer.from(row.sealed),
+    keyVersion: Number(row.key_version),
+    createdAt: row.created_at,
+  };
+}
+
+export class KyselyRecordRepository implements RecordRepository {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insert(r: RecordRow): Promise<void> {
+    await this.#db
+      .insertInto('records')
+      .values({
+        id: r.id,
+        subject_id: r.subjectId,
+        collection: r.collection,
+        key_version: r.keyVersion,
+        sealed: r.sealed,
+        plain: r.plain === null ? null : JSON.stringify(r.plain),
+        purpose: r.purpose,
+        source: r.source,
+        created_at: r.createdAt,
+        updated_at: r.updatedAt,
+      })
+      .execute();
+  }
+
+  async listForSubject(subjectId: string): Promise<RecordRow[]> {
+    const rows = await this.#db
+      .selectFrom('records')
+      .selectAll()
+      .where('subject_id', '=', subjectId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async reseal(id: string, keyVersion: number, sealed: Buffer, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('records')
+      .set({ key_version: keyVersion, sealed, updated_at: at })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deleteForSubject(subjectId: string): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('records')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function toRecord(row: Selectable<RecordTable>): RecordRow {
+  return {
+    id: row.id,
+    subjectId: row.subject_id,
+    collection: row.collection,
+    keyVersion: Number(row.key_version),
+    sealed: Buffer.from(row.sealed),
+    plain: row.plain === null ? null : (JSON.parse(row.plain) as Record<string, string>),
+    purpose: row.purpose,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class KyselyAuditRepository implements AuditRepository {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async lockHead(): Promise<{ seq: number; hash: Buffer }> {
+    // A no-op UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) for this transaction.
+    const row = await this.#db
+      .updateTable('audit_head')
+      .set((eb) => ({ seq: eb.ref('seq') }))
+      .where('id', '=', 1)
+      .returning(['seq', 'hash'])
+      .executeTakeFirstOrThrow();
+    return { seq: Number(row.seq), hash: Buffer.from(row.hash) };
+  }
+
+  async insertMany(rows: readonly AuditRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#db
+      .insertInto('audit_log')
+      .values(
+        rows.map((r) => ({
+          seq: r.seq,
+          at: r.at,
+          action: r.action,
+          actor: r.actor,
+          subject_ref: r.subjectRef,
+          canonical: r.canonical,
+          prev_hash: r.prevHash,
+          hash: r.hash,
+        })),
+      )
+      .execute();
+  }
+
+  async setHead(seq: number, hash: Buffer): Promise<void> {
+    await this.#db.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+  }
+
+  async range(from: number, to: number): Promise<AuditRow[]> {
+    const rows = await this.#db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>=', from)
+      .where('seq', '<', to)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toAudit);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+function toAudit(row: Selectable<AuditLogTable>): AuditRow {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    action: row.action,
+    actor: row.actor,
+    subjectRef: row.subject_ref,
+    canonical: Buffer.from(row.canonical),
+    prevHash: Buffer.from(row.prev_hash),
+    hash: Buffer.from(row.hash),
+  };
+}

@@ -1,0 +1,393 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/domain/audit/entry.js';
+import { generateCustomers } from '../../src/domain/synthetic/index.js';
+import { verifyChain } from '../../src/services/audit.js';
+import { decodeSealedFields, encodeSealedFields } from '../../src/services/sealed-record.js';
+import type { Principal } from '../../src/services/tokens.js';
+import type { Vault } from '../../src/services/vault.js';
+import { testApp, type TestApp } from '../support/app.js';
+
+const operator: Principal = { kind: 'token', id: 'tok-operator', name: 'op', role: 'operator' };
+const [alice, bob] = generateCustomers('vault-tests', 2);
+
+function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  );
+}
+
+describe('vault service', () => {
+  let t: TestApp;
+  let vault: Vault;
+  beforeAll(async () => {
+    t = await testApp();
+    vault = t.runtime.vault;
+  });
+  afterAll(() => t.close());
+
+  const address = (c: typeof alice) => ({
+    recipientName: c!.name,
+    phone: c!.mobile,
+    province: c!.address.province,
+    city: c!.address.city,
+    district: c!.address.district,
+    street: c!.address.street,
+  });
+
+  it('collects and reads back per purpose: clear, masked or withheld', async () => {
+    const { subjectId, created } = await vault.collect(operator, {
+      collection: 'address',
+      identities: { oaid: alice!.oaid },
+      fields: address(alice),
+      purpose: 'order-fulfilment',
+    });
+    expect(created).toBe(true);
+    await vault.collect(operator, {
+      collection: 'profile',
+      subjectId,
+      fields: { name: alice!.name, birthDate: alice!.birthDate, email: alice!.email },
+      purpose: 'marketing',
+    });
+
+    const fulfil = await vault.read(operator, subjectId, 'order-fulfilment');
+    const addr = fulfil.records.find((r) => r.collection === 'address')!;
+    expect(addr.fields['recipientName']).toEqual({ access: 'clear', value: alice!.name });
+    expect(addr.fields['phone']).toEqual({ access: 'clear', value: alice!.mobile });
+    const profile = fulfil.records.find((r) => r.collection === 'profile')!;
+    expect(profile.fields['birthDate']).toEqual({ access: 'withheld', reason: 'not-needed-for-purpose' });
+    expect(profile.fields['name']).toEqual({ access: 'withheld', reason: 'not-needed-for-purpose' });
+
+    const service = await vault.read(operator, subjectId, 'customer-service');
+    const masked = service.records.find((r) => r.collection === 'address')!.fields;
+    expect(masked['phone']).toEqual({
+      access: 'masked',
+      value: `${alice!.mobile.slice(0, 3)}****${alice!.mobile.slice(7)}`,
+    });
+    expect(masked['recipientName']?.access).toBe('masked');
+    expect(masked['recipientName']?.value).toMatch(/^\p{Script=Han}{1,2}\*+$/u);
+    expect(masked['district']).toEqual({ access: 'clear', value: alice!.address.district });
+    expect(masked['street']?.access).toBe('masked');
+    expect(masked['street']?.value).not.toContain(alice!.address.street);
+    const email = service.records.find((r) => r.collection === 'profile')!.fields['email'];
+    expect(email).toEqual({ access: 'masked', value: `${alice!.email[0]}***@${alice!.email.split('@')[1]}` });
+  });
+
+  it('refuses undeclared fields, naming them, and stores nothing', async () => {
+    const before = { subjects: await t.store.subjects.count(), audit: await t.store.audit.count() };
+    const error = (await vault
+      .collect(operator, {
+        collection: 'profile',
+        identities: { oaid: 'oaid-undeclared' },
+        fields: { name: '王五', wechat: 'wx_secret_handle', hobby: 'x' },
+        purpose: 'marketing',
+      })
+      .catch((e: unknown) => e)) as { code: string; details: { fields: string[] }; message: string };
+    expect(error.code).toBe('ERR_COLLECT_UNDECLARED_FIELDS');
+    expect(error.details.fields).toEqual(['wechat', 'hobby']);
+    expect(error.message).not.toContain('wx_secret_handle');
+    expect(await t.store.subjects.count()).toEqual(before.subjects);
+    expect(await t.store.audit.count()).toBe(before.audit);
+  });
+
+  it('fails closed on unknown collections and purposes', async () => {
+    expect(
+      await codeOf(
+        vault.collect(operator, { collection: 'wishlist', fields: { a: 'b' }, purpose: 'marketing' }),
+      ),
+    ).toBe('ERR_COLLECT_UNKNOWN_COLLECTION');
+    expect(
+      await codeOf(
+        vault.collect(operator, { collection: 'profile', fields: { name: 'x' }, purpose: 'resale' }),
+      ),
+    ).toBe('ERR_PURPOSE_UNKNOWN');
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      fields: { name: '赵六' },
+      purpose: 'marketing',
+    });
+    expect(await codeOf(vault.read(operator, subjectId, 'resale'))).toBe('ERR_PURPOSE_UNKNOWN');
+    expect(await codeOf(vault.read(operator, '01890000-0000-7000-8000-000000000000', 'marketing'))).toBe(
+      'ERR_SUBJECT_NOT_FOUND',
+    );
+  });
+
+  it('finds subjects by normalised identities through the blind index', async () => {
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      identities: { memberId: bob!.memberId },
+      fields: { name: bob!.name, phone: bob!.mobile, email: bob!.email },
+      purpose: 'customer-service',
+    });
+    const spaced = `+86 ${bob!.mobile.slice(0, 3)}-${bob!.mobile.slice(3, 7)} ${bob!.mobile.slice(7)}`;
+    const byPhone = await vault.search(operator, 'phone', spaced, 'customer-service');
+    expect(byPhone.map((s) => s.subjectId)).toEqual([subjectId]);
+    const byEmail = await vault.search(
+      operator,
+      'email',
+      ` ${bob!.email.toUpperCase()} `,
+      'customer-service',
+    );
+    expect(byEmail.map((s) => s.subjectId)).toEqual([subjectId]);
+    const byMember = await vault.search(operator, 'memberId', bob!.memberId, 'customer-service');
+    expect(byMember[0]?.records[0]?.fields['phone']?.access).toBe('masked');
+    expect(await vault.search(operator, 'phone', '13000000000', 'customer-service')).toEqual([]);
+  });
+
+  it('links records by OAID and never merges two buyers on a shared phone (R30)', async () => {
+    const phone = '13912340000';
+    const a = await vault.collect(operator, {
+      collection: 'address',
+      identities: { oaid: 'oaid-A', phone },
+      fields: { phone },
+      purpose: 'order-fulfilment',
+    });
+    const again = await vault.collect(operator, {
+      collection: 'address',
+      identities: { oaid: 'oaid-A' },
+      fields: { city: '杭州市' },
+      purpose: 'order-fulfilment',
+    });
+    expect(again.subjectId).toBe(a.subjectId);
+    expect(again.created).toBe(false);
+    const b = await vault.collect(operator, {
+      collection: 'address',
+      identities: { oaid: 'oaid-B', phone },
+      fields: { phone },
+      purpose: 'order-fulfilment',
+    });
+    expect(b.subjectId).not.toBe(a.subjectId);
+    const both = await vault.search(operator, 'phone', phone, 'order-fulfilment');
+    expect(both.map((s) => s.subjectId).sort()).toEqual([a.subjectId, b.subjectId].sort());
+    expect(
+      await codeOf(
+        vault.collect(operator, {
+          collection: 'profile',
+          identities: { phone },
+          fields: { name: '某' },
+          purpose: 'marketing',
+        }),
+      ),
+    ).toBe('ERR_SUBJECT_AMBIGUOUS');
+  });
+
+  it('erases by crypto-shredding: receipt, 410 afterwards, gone from the index', async () => {
+    const c = generateCustomers('erase', 1)[0]!;
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      identities: { oaid: c.oaid },
+      fields: { name: c.name, phone: c.mobile },
+      purpose: 'marketing',
+    });
+    const receipt = await vault.erase(operator, subjectId);
+    expect(receipt).toMatchObject({
+      subjectId,
+      keyVersionsDestroyed: 1,
+      recordsDeleted: 1,
+      identitiesDeleted: 2,
+    });
+    expect(receipt.auditHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await codeOf(vault.read(operator, subjectId, 'marketing'))).toBe('ERR_SUBJECT_ERASED');
+    expect(await codeOf(vault.erase(operator, subjectId))).toBe('ERR_SUBJECT_ERASED');
+    expect(await vault.search(operator, 'oaid', c.oaid, 'marketing')).toEqual([]);
+    expect(
+      await codeOf(
+        vault.collect(operator, {
+          collection: 'profile',
+          subjectId,
+          fields: { name: 'x' },
+          purpose: 'marketing',
+        }),
+      ),
+    ).toBe('ERR_SUBJECT_ERASED');
+  });
+
+  it('cannot decrypt a copy of the data taken before an erase, even with the root key', async () => {
+    const c = generateCustomers('backup', 1)[0]!;
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      fields: { name: c.name },
+      purpose: 'marketing',
+    });
+    const backup = await t.store.records.listForSubject(subjectId);
+    const keyBackup = await t.store.keys.current(subjectId);
+    expect(keyBackup).toBeDefined();
+    await vault.erase(operator, subjectId);
+    // Restore the data rows (a data backup), without the key table (its own, shorter retention).
+    await t.store.transaction(async (tx) => {
+      await tx.records.insert(backup[0]!);
+    });
+    expect(await t.store.keys.current(subjectId)).toBeUndefined();
+    expect(await codeOf(vault.read(operator, subjectId, 'marketing'))).toBe('ERR_SUBJECT_ERASED');
+    // Even bypassing the tombstone, no key can be found for the envelope.
+    const { openField } = await import('../../src/crypto/envelope.js');
+    const [name, envelope] = [...decodeSealedFields(backup[0]!.sealed)][0]!;
+    expect(() =>
+      openField(envelope, {
+        context: { subjectId, collection: 'profile', recordId: backup[0]!.id, field: name },
+        resolveKey: () => undefined,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_DECRYPTION_FAILED' }));
+  });
+
+  it('keeps a hash chain over every operation, with pseudonyms instead of personal data', async () => {
+    const rows = await t.store.audit.range(1, 1_000_000);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(verifyChain(rows)).toEqual({ entries: rows.length, firstBad: null });
+    const actions = new Set(rows.map((r) => r.action));
+    expect([...actions].sort()).toEqual(['collect', 'erase', 'read', 'search']);
+    const text = rows.map((r) => r.canonical.toString('utf8')).join('\n');
+    for (const c of [alice!, bob!]) {
+      for (const value of [c.name, c.mobile, c.email, c.oaid, c.memberId, c.address.street])
+        expect(text).not.toContain(value);
+    }
+    const entry = JSON.parse(rows.find((r) => r.action === 'read')!.canonical.toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(canonicalJson(entry as never)).toBe(
+      rows.find((r) => r.action === 'read')!.canonical.toString('utf8'),
+    );
+    expect(entry['subject']).toMatch(/^[0-9a-f]{32}$/);
+    expect(entry['decision']).toBeDefined();
+  });
+});
+
+describe('vault integrity', () => {
+  let t: TestApp;
+  let vault: Vault;
+  beforeAll(async () => {
+    t = await testApp();
+    vault = t.runtime.vault;
+  });
+  afterAll(() => t.close());
+
+  async function seed(name: string) {
+    const { subjectId, recordId } = await vault.collect(operator, {
+      collection: 'address',
+      fields: { recipientName: name, phone: '13800138000', street: '文三路 1 号' },
+      purpose: 'order-fulfilment',
+    });
+    return { subjectId, recordId };
+  }
+  const rawRecord = async (subjectId: string) => (await t.store.records.listForSubject(subjectId))[0]!;
+  const overwrite = (id: string, sealed: Buffer) =>
+    t.store.transaction(async (tx) => {
+      await tx.records.reseal(id, 1, sealed, new Date().toISOString());
+    });
+
+  it('detects any flipped byte of any stored ciphertext', async () => {
+    const { subjectId } = await seed('张三');
+    const original = (await rawRecord(subjectId)).sealed;
+    const fields = decodeSealedFields(original);
+    let checked = 0;
+    for (const [name, envelope] of fields) {
+      for (let i = 0; i < envelope.length; i += 3) {
+        const tampered = Buffer.from(envelope);
+        tampered[i] = tampered[i]! ^ 0x01;
+        const copy = new Map(fields);
+        copy.set(name, tampered);
+        await overwrite((await rawRecord(subjectId)).id, encodeSealedFields(copy));
+        expect(await codeOf(vault.read(operator, subjectId, 'order-fulfilment'))).toMatch(
+          /^ERR_CRYPTO_(DECRYPTION_FAILED|UNSUPPORTED)$/,
+        );
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+    await overwrite((await rawRecord(subjectId)).id, original);
+    expect(
+      (await vault.read(operator, subjectId, 'order-fulfilment')).records[0]!.fields['recipientName']?.value,
+    ).toBe('张三');
+  });
+
+  it('fails when ciphertexts are swapped between two fields', async () => {
+    const { subjectId } = await seed('李四');
+    const record = await rawRecord(subjectId);
+    const fields = decodeSealedFields(record.sealed);
+    const swapped = new Map([
+      ['recipientName', fields.get('street')!],
+      ['phone', fields.get('phone')!],
+      ['street', fields.get('recipientName')!],
+    ]);
+    await overwrite(record.id, encodeSealedFields(swapped));
+    expect(await codeOf(vault.read(operator, subjectId, 'order-fulfilment'))).toBe(
+      'ERR_CRYPTO_DECRYPTION_FAILED',
+    );
+  });
+
+  it('fails when ciphertexts are swapped between two subjects', async () => {
+    const a = await seed('王五');
+    const b = await seed('赵六');
+    const ra = await rawRecord(a.subjectId);
+    const rb = await rawRecord(b.subjectId);
+    await overwrite(ra.id, rb.sealed);
+    await overwrite(rb.id, ra.sealed);
+    expect(await codeOf(vault.read(operator, a.subjectId, 'order-fulfilment'))).toBe(
+      'ERR_CRYPTO_DECRYPTION_FAILED',
+    );
+    expect(await codeOf(vault.read(operator, b.subjectId, 'order-fulfilment'))).toBe(
+      'ERR_CRYPTO_DECRYPTION_FAILED',
+    );
+  });
+
+  it('fails when a wrapped key is moved to another subject', async () => {
+    const a = await seed('孙七');
+    const b = await seed('周八');
+    const ka = (await t.store.keys.current(a.subjectId))!;
+    await t.store.transaction(async (tx) => {
+      await tx.keys.rewrap(b.subjectId, 1, ka.wrapped, ka.rootKeyId);
+    });
+    t.runtime.keyring.forget(b.subjectId);
+    expect(await codeOf(vault.read(operator, b.subjectId, 'order-fulfilment'))).toBe(
+      'ERR_CRYPTO_DECRYPTION_FAILED',
+    );
+  });
+
+  it('does nothing when the audit entry cannot be written (fail closed)', async () => {
+    const store = t.store;
+    const failing = Object.create(store) as typeof store;
+    Object.defineProperty(failing, 'transaction', {
+      value: <T>(work: (tx: Parameters<Parameters<typeof store.transaction>[0]>[0]) => Promise<T>) =>
+        store.transaction((tx) =>
+          work({
+            ...tx,
+            audit: {
+              ...tx.audit,
+              lockHead: tx.audit.lockHead.bind(tx.audit),
+              setHead: tx.audit.setHead.bind(tx.audit),
+              range: tx.audit.range.bind(tx.audit),
+              count: tx.audit.count.bind(tx.audit),
+              insertMany: () => Promise.reject(new Error('disk full')),
+            },
+          }),
+        ),
+    });
+    const { Vault: VaultClass } = await import('../../src/services/vault.js');
+    const { suiteById } = await import('../../src/crypto/aead.js');
+    const broken = new VaultClass({
+      store: failing,
+      keyring: t.runtime.keyring,
+      indexer: t.runtime.indexer,
+      datamap: t.config.datamap,
+      suite: suiteById('aes-256-gcm'),
+      pseudonymize: t.runtime.pseudonymize,
+      now: () => new Date(),
+    });
+    const before = await store.subjects.count();
+    expect(
+      await codeOf(
+        broken.collect(operator, {
+          collection: 'profile',
+          identities: { oaid: 'fail-closed' },
+          fields: { name: '钱九' },
+          purpose: 'marketing',
+        }),
+      ),
+    ).toBe('ERR_AUDIT_WRITE_FAILED');
+    expect(await store.subjects.count()).toEqual(before);
+    expect(await vault.search(operator, 'oaid', 'fail-closed', 'marketing')).toEqual([]);
+    const { subjectId } = await seed('吴十');
+    expect(await codeOf(broken.read(operator, subjectId, 'order-fulfilment'))).toBe('ERR_AUDIT_WRITE_FAILED');
+  });
+});
