@@ -115,6 +115,22 @@ export class Vault {
   /** Several records in one unit of work: all are stored or none is (imports use this per batch). */
   async collectMany(principal: Principal, inputs: readonly CollectInput[]): Promise<CollectResult[]> {
     const prepared = inputs.map((input) => this.#prepare(input));
+    // A concurrent collect may create the same new buyer first (unique platform identity); the
+    // retry then finds that subject instead of creating a second one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#collectPrepared(principal, prepared);
+      } catch (error) {
+        if (attempt >= 3 || !(error instanceof CustodianError && error.code === 'ERR_STORE_CONFLICT'))
+          throw error;
+      }
+    }
+  }
+
+  async #collectPrepared(
+    principal: Principal,
+    prepared: readonly PreparedCollect[],
+  ): Promise<CollectResult[]> {
     const at = this.#o.now().toISOString();
     return this.#o.store.transaction(async (tx) => {
       const results: CollectResult[] = [];

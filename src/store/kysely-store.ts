@@ -67,8 +67,17 @@ export class KyselyStore implements Store {
     this.rotations = repos.rotations;
   }
 
-  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => work(repositories(trx, this.capabilities)));
+  async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.#db.transaction().execute((trx) => work(repositories(trx, this.capabilities)));
+    } catch (error) {
+      // The driver's message may quote the conflicting values; only the fact of the conflict leaves.
+      if (isUniqueViolation(error))
+        throw new CustodianError('ERR_STORE_CONFLICT', 'the write conflicts with existing data', {
+          cause: error,
+        });
+      throw error;
+    }
   }
 
   async migrate(): Promise<MigrationOutcome> {
@@ -112,4 +121,10 @@ export class KyselyStore implements Store {
     const done = await this.migrations();
     return { applied, current: done.at(-1) };
   }
+}
+
+/** PostgreSQL `23505`, SQLite `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY`. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -132,5 +132,199 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
       expect(list[0]?.name).toBe('early');
       expect(list.length).toBeGreaterThan(3);
     });
+
+    describe('vault repositories', () => {
+      const at = (n: number) => `2026-03-01T00:00:${String(n).padStart(2, '0')}.000Z`;
+      const subject = async (n: number) => {
+        const id = `0190${String(n).padStart(4, '0')}-0000-7000-8000-${randomBytes(6).toString('hex')}`;
+        await store.subjects.insert({ id, createdAt: at(n % 60) });
+        return id;
+      };
+
+      it('stores subjects, tombstones them once, counts and pages them', async () => {
+        const a = await subject(1);
+        const b = await subject(2);
+        expect(await store.subjects.get(a)).toEqual({ id: a, createdAt: at(1), erasedAt: null });
+        const before = await store.subjects.count();
+        expect(await store.subjects.markErased(a, at(3))).toBe(true);
+        expect(await store.subjects.markErased(a, at(4))).toBe(false);
+        expect((await store.subjects.get(a))?.erasedAt).toBe(at(3));
+        expect(await store.subjects.count()).toEqual({
+          active: before.active - 1,
+          erased: before.erased + 1,
+        });
+        const page = await store.subjects.activeAfter('', 1000);
+        expect(page.map((s) => s.id)).toContain(b);
+        expect(page.map((s) => s.id)).not.toContain(a);
+        expect([...page.map((s) => s.id)].sort()).toEqual(page.map((s) => s.id));
+        await store.transaction(async (tx) => {
+          await tx.subjects.lock(b);
+        });
+      });
+
+      it('keeps wrapped subject keys by version, rewraps, pages by root, destroys, and reports stats', async () => {
+        const s = await subject(5);
+        const wrapped = randomBytes(60);
+        await store.keys.insert({
+          subjectId: s,
+          version: 1,
+          suite: 'aes-256-gcm',
+          rootKeyId: 'file:aaaa',
+          wrapped,
+          createdAt: at(5),
+        });
+        await store.keys.insert({
+          subjectId: s,
+          version: 2,
+          suite: 'sm4-gcm',
+          rootKeyId: 'file:aaaa',
+          wrapped: randomBytes(44),
+          createdAt: at(6),
+        });
+        expect((await store.keys.current(s))?.version).toBe(2);
+        expect((await store.keys.get(s, 1))?.wrapped.equals(wrapped)).toBe(true);
+        const others = await store.keys.wrappedByOtherRoots('file:bbbb', '', 1000);
+        expect(others.filter((k) => k.subjectId === s).map((k) => k.version)).toEqual([1, 2]);
+        expect(await store.keys.rewrap(s, 1, randomBytes(60), 'file:bbbb')).toBe(true);
+        expect(
+          (await store.keys.wrappedByOtherRoots('file:bbbb', '', 1000))
+            .filter((k) => k.subjectId === s)
+            .map((k) => k.version),
+        ).toEqual([2]);
+        const stats = await store.keys.stats();
+        expect(stats.byRoot).toEqual(expect.arrayContaining([{ rootKeyId: 'file:bbbb', keys: 1 }]));
+        expect(stats.bySuite.map((x) => x.suite)).toEqual(expect.arrayContaining(['aes-256-gcm', 'sm4-gcm']));
+        expect(stats.keys).toBeGreaterThanOrEqual(2);
+        expect(await store.keys.deleteVersion(s, 1)).toBe(1);
+        expect(await store.keys.deleteForSubject(s)).toBe(1);
+        expect(await store.keys.current(s)).toBeUndefined();
+      });
+
+      it('indexes identities idempotently, finds subjects by token, keeps platform ids unique', async () => {
+        const a = await subject(7);
+        const b = await subject(8);
+        const token = randomBytes(16);
+        const row = (subjectId: string, kind: string, t: Buffer, indexVersion = 1) => ({
+          subjectId,
+          kind,
+          indexVersion,
+          token: t,
+          sealed: randomBytes(40),
+          keyVersion: 1,
+          createdAt: at(7),
+        });
+        await store.identities.insertMany([row(a, 'phone', token), row(b, 'phone', token)]);
+        await store.identities.insertMany([row(a, 'phone', token)]);
+        const found = await store.identities.findSubjects([{ kind: 'phone', indexVersion: 1, token }]);
+        expect(found.map((f) => f.subjectId)).toEqual([a, b].sort());
+        expect(await store.identities.findSubjects([{ kind: 'phone', indexVersion: 2, token }])).toEqual([]);
+        const oaid = randomBytes(16);
+        await store.identities.insertMany([row(a, 'oaid', oaid)]);
+        await expect(
+          store.transaction((tx) => tx.identities.insertMany([row(b, 'oaid', oaid)])),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_CONFLICT' });
+        await store.identities.replaceForSubject(a, [row(a, 'phone', token, 2)]);
+        expect((await store.identities.listForSubject(a)).map((r) => [r.kind, r.indexVersion])).toEqual([
+          ['phone', 2],
+        ]);
+        expect(await store.identities.subjectsOnOtherVersions(2, '', 1000)).toContain(b);
+        expect(await store.identities.subjectsOnOtherVersions(2, '', 1000)).not.toContain(a);
+        expect((await store.identities.versionCounts()).map((v) => v.indexVersion)).toEqual(
+          expect.arrayContaining([1, 2]),
+        );
+        expect(await store.identities.deleteForSubject(b)).toBe(1);
+      });
+
+      it('stores sealed records with bytes and plain fields intact, reseals and deletes them', async () => {
+        const s = await subject(9);
+        const sealed = randomBytes(300);
+        const record = {
+          id: randomUUID(),
+          subjectId: s,
+          collection: 'order',
+          keyVersion: 1,
+          sealed,
+          plain: { orderId: '2026010112345678901', amount: '128.00' },
+          purpose: 'order-fulfilment',
+          source: 'tmall-store',
+          createdAt: at(9),
+          updatedAt: at(9),
+        };
+        await store.records.insert(record);
+        await store.records.insert({
+          ...record,
+          id: randomUUID(),
+          plain: null,
+          source: null,
+          createdAt: at(10),
+          updatedAt: at(10),
+        });
+        const rows = await store.records.listForSubject(s);
+        expect(rows[0]).toEqual(record);
+        expect(rows[1]?.plain).toBeNull();
+        expect(await store.records.reseal(record.id, 2, Buffer.from([1, 2, 3]), at(11))).toBe(true);
+        expect((await store.records.listForSubject(s))[0]).toMatchObject({
+          keyVersion: 2,
+          sealed: Buffer.from([1, 2, 3]),
+          updatedAt: at(11),
+        });
+        expect(await store.records.deleteForSubject(s)).toBe(2);
+      });
+
+      it('serialises audit appends so the chain never forks', async () => {
+        const { appendAudit, verifyChain } = await import('../../src/services/audit.js');
+        const start = await store.audit.lockHead();
+        const entry = (n: number) => ({
+          v: 1 as const,
+          at: at(n % 60),
+          action: 'read' as const,
+          actor: { id: `a${n}`, role: 'operator' },
+          subject: null,
+        });
+        await Promise.all(
+          Array.from({ length: 12 }, (_, n) =>
+            store.transaction((tx) => appendAudit(tx, [entry(n), entry(n + 100)])),
+          ),
+        );
+        const rows = await store.audit.range(start.seq + 1, start.seq + 1000);
+        expect(rows).toHaveLength(24);
+        expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, i) => start.seq + 1 + i));
+        expect(verifyChain(rows, start.hash).firstBad).toBeNull();
+        expect((await store.audit.lockHead()).seq).toBe(start.seq + 24);
+        expect(await store.audit.count()).toBeGreaterThanOrEqual(24);
+      });
+
+      it('rolls an audit append back with its unit of work', async () => {
+        const { appendAudit } = await import('../../src/services/audit.js');
+        const head = await store.audit.lockHead();
+        await expect(
+          store.transaction(async (tx) => {
+            await appendAudit(tx, [
+              { v: 1, at: at(1), action: 'read', actor: { id: 'x', role: 'r' }, subject: null },
+            ]);
+            throw new Error('after the audit write');
+          }),
+        ).rejects.toThrow('after the audit write');
+        expect(await store.audit.lockHead()).toEqual(head);
+      });
+
+      it('records key rotations and finds the unfinished one', async () => {
+        const id = randomUUID();
+        await store.rotations.insert({
+          id,
+          kind: 'contract',
+          cutoff: at(1),
+          target: 't',
+          startedAt: at(1),
+          finishedAt: null,
+          processed: 0,
+        });
+        expect((await store.rotations.unfinished('contract'))?.id).toBe(id);
+        await store.rotations.progress(id, 42, null);
+        expect((await store.rotations.unfinished('contract'))?.processed).toBe(42);
+        await store.rotations.progress(id, 50, at(2));
+        expect(await store.rotations.unfinished('contract')).toBeUndefined();
+      });
+    });
   });
 }

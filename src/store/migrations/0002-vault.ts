@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ColumnTypes } from '../dialect.js';
 
 /**
@@ -45,6 +45,15 @@ export function vault(types: ColumnTypes) {
         .addPrimaryKeyConstraint('identities_pk', ['kind', 'index_version', 'token', 'subject_id'])
         .execute();
       await db.schema.createIndex('identities_subject').on('identities').column('subject_id').execute();
+      // A platform identity (OAID, member id) belongs to one customer: two concurrent collects for a
+      // new buyer cannot both create a subject (R30). Phones and emails may be shared.
+      await db.schema
+        .createIndex('identities_strong_unique')
+        .on('identities')
+        .columns(['kind', 'index_version', 'token'])
+        .unique()
+        .where(sql.ref('kind'), 'in', ['oaid', 'memberId'])
+        .execute();
 
       await db.schema
         .createTable('records')

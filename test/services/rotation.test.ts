@@ -1,0 +1,175 @@
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { generateCustomers } from '../../src/domain/synthetic/index.js';
+import { createKeyFile } from '../../src/keys/file.js';
+import { openRuntime, type Runtime } from '../../src/services/runtime.js';
+import { verifyChain } from '../../src/services/audit.js';
+import { initProject } from '../../src/services/setup.js';
+import type { Principal } from '../../src/services/tokens.js';
+import { tempDir } from '../support/tmp.js';
+
+const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'operator' };
+
+describe('key rotation', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function fixture(count = 30) {
+    const dir = tempDir('custodian-rot-');
+    cleanups.push(dir.remove);
+    const { configPath } = await initProject({ dir: dir.path });
+    const open = async (): Promise<Runtime> => {
+      const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config);
+      cleanups.push(() => rt.close());
+      return rt;
+    };
+    const rt = await open();
+    const customers = generateCustomers('rotation', count);
+    const ids: string[] = [];
+    for (const c of customers) {
+      const { subjectId } = await rt.vault.collect(operator, {
+        collection: 'profile',
+        identities: { oaid: c.oaid },
+        fields: { name: c.name, phone: c.mobile, email: c.email },
+        purpose: 'customer-service',
+      });
+      ids.push(subjectId);
+    }
+    return { dir: dir.path, configPath, rt, open, customers, ids };
+  }
+
+  const editConfig = (path: string, edit: (y: string) => string) =>
+    writeFileSync(path, edit(readFileSync(path, 'utf8')));
+
+  it('rewraps every subject key under a new root; the old root can then be retired', async () => {
+    const f = await fixture();
+    const before = await f.rt.rotation.status();
+    expect(before.keys.byRoot).toEqual([{ rootKeyId: before.currentRoot, keys: 30 }]);
+    await f.rt.close();
+
+    createKeyFile(join(f.dir, 'keys', 'root-2.key'));
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  root:\n    provider: file\n    path: keys/root.key\n',
+        '  root:\n    provider: file\n    path: keys/root-2.key\n  retiredRoots:\n    - provider: file\n      path: keys/root.key\n',
+      ),
+    );
+    const rt = await f.open();
+    expect(rt.keyring.rootKeyId).not.toBe(before.currentRoot);
+    // Still readable before the rotation: the retired root unwraps.
+    const view = await rt.vault.read(operator, f.ids[0]!, 'customer-service');
+    expect(view.records[0]?.fields['phone']?.access).toBe('masked');
+
+    const seen: number[] = [];
+    const outcome = await rt.rotation.rotateRoot({ batchSize: 7, onProgress: (p) => seen.push(p.done) });
+    expect(outcome).toMatchObject({ kind: 'root', processed: 30, resumed: false });
+    expect(seen).toEqual([7, 14, 21, 28, 30]);
+    const after = await rt.rotation.status();
+    expect(after.keys.byRoot).toEqual([{ rootKeyId: rt.keyring.rootKeyId, keys: 30 }]);
+    await rt.close();
+
+    // Drop the retired root entirely: everything still opens.
+    editConfig(f.configPath, (y) =>
+      y.replace('  retiredRoots:\n    - provider: file\n      path: keys/root.key\n', ''),
+    );
+    const rt2 = await f.open();
+    for (const id of f.ids)
+      expect((await rt2.vault.read(operator, id, 'customer-service')).records).toHaveLength(1);
+    const rows = await rt2.store.audit.range(1, 1_000_000);
+    expect(verifyChain(rows).firstBad).toBeNull();
+    expect(rows.filter((r) => r.action === 'keys.rotate-root')).toHaveLength(5);
+  });
+
+  it('fails closed when a key was wrapped by a root that is no longer configured', async () => {
+    const f = await fixture(2);
+    await f.rt.close();
+    createKeyFile(join(f.dir, 'keys', 'root-2.key'));
+    editConfig(f.configPath, (y) => y.replace('path: keys/root.key', 'path: keys/root-2.key'));
+    const rt = await f.open();
+    await expect(rt.vault.read(operator, f.ids[0]!, 'customer-service')).rejects.toMatchObject({
+      code: 'ERR_KEY_UNAVAILABLE',
+    });
+  });
+
+  it('re-encrypts subjects under new key versions and destroys the old ones; a rerun resumes', async () => {
+    const f = await fixture(20);
+    const beforeRecord = (await f.rt.store.records.listForSubject(f.ids[0]!))[0]!;
+    let calls = 0;
+    await expect(
+      f.rt.rotation.rotateSubjects({
+        batchSize: 5,
+        onProgress: () => {
+          if (++calls === 2) throw new Error('killed midway');
+        },
+      }),
+    ).rejects.toThrow('killed midway');
+    const midway = await f.rt.rotation.status();
+    expect(midway.keys.byVersion).toEqual([
+      { version: 1, keys: 10 },
+      { version: 2, keys: 10 },
+    ]);
+    const resumed = await f.rt.rotation.rotateSubjects({ batchSize: 5 });
+    expect(resumed.resumed).toBe(true);
+    const done = await f.rt.rotation.status();
+    expect(done.keys.byVersion).toEqual([{ version: 2, keys: 20 }]);
+    const afterRecord = (await f.rt.store.records.listForSubject(f.ids[0]!))[0]!;
+    expect(afterRecord.keyVersion).toBe(2);
+    expect(afterRecord.sealed.equals(beforeRecord.sealed)).toBe(false);
+    for (const [i, id] of f.ids.entries()) {
+      const view = await f.rt.vault.read(operator, id, 'customer-service');
+      expect(view.records[0]?.fields['email']?.value?.endsWith(f.customers[i]!.email.split('@')[1]!)).toBe(
+        true,
+      );
+    }
+    // Identities were resealed under the new key: a later index rotation can still read them.
+    expect(await f.rt.vault.search(operator, 'oaid', f.customers[3]!.oaid, 'customer-service')).toHaveLength(
+      1,
+    );
+    const again = await f.rt.rotation.rotateSubjects({ batchSize: 5 });
+    expect(again.resumed).toBe(false);
+    expect((await f.rt.rotation.status()).keys.byVersion).toEqual([{ version: 3, keys: 20 }]);
+  });
+
+  it('rotates the blind-index key; lookups work during and after', async () => {
+    const f = await fixture(12);
+    await f.rt.close();
+    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  index:\n    provider: file\n    path: keys/index.key\n',
+        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
+      ),
+    );
+    const rt = await f.open();
+    // During the rotation: old tokens are still found through the retired version.
+    expect(await rt.vault.search(operator, 'phone', f.customers[0]!.mobile, 'customer-service')).toHaveLength(
+      1,
+    );
+    const outcome = await rt.rotation.rotateIndex({ batchSize: 5 });
+    expect(outcome.processed).toBe(36); // oaid, phone and email per subject
+    expect((await rt.rotation.status()).index.rows).toEqual([{ indexVersion: 2, rows: 36 }]);
+    await rt.close();
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
+        '',
+      ),
+    );
+    const rt2 = await f.open();
+    for (const c of f.customers) {
+      expect(await rt2.vault.search(operator, 'phone', c.mobile, 'customer-service')).toHaveLength(1);
+      expect(await rt2.vault.search(operator, 'oaid', c.oaid, 'customer-service')).toHaveLength(1);
+    }
+  });
+
+  it('refuses an index root that others can read', async () => {
+    const f = await fixture(1);
+    await f.rt.close();
+    chmodSync(join(f.dir, 'keys', 'index.key'), 0o644);
+    await expect(f.open()).rejects.toMatchObject({ code: 'ERR_KEY_FILE_PERMISSIONS' });
+  });
+});
