@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+} from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/schema.js';
 import { CustodianError } from '../domain/errors.js';
@@ -21,6 +29,28 @@ const pgTypes: pg.CustomTypesConfig = {
           format,
         )) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/**
+ * Write transactions take SQLite's write lock up front (`BEGIN IMMEDIATE`). A deferred transaction
+ * that reads and then writes fails at once with SQLITE_BUSY when another process (say, a key
+ * rotation beside the server) committed in between; an immediate one waits its turn (busy_timeout).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #database: SqliteDatabase.Database;
+  constructor(database: SqliteDatabase.Database) {
+    super({ database });
+    this.#database = database;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+}
 
 /** Opens the configured engine. Does not migrate; call {@link Store.migrate}. */
 export function openStore(config: DatabaseConfig): Store {
@@ -45,7 +75,7 @@ export function openStore(config: DatabaseConfig): Store {
     };
     return new KyselyStore(
       'sqlite',
-      new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
       scrub,
     );
   }
