@@ -8,7 +8,23 @@ import {
   KyselySubjectKeyRepository,
   KyselySubjectRepository,
 } from './repos/subjects.js';
+import {
+  KyselyBreakGlassRepository,
+  KyselyExportRepository,
+  KyselySessionRepository,
+  KyselyStaffRepository,
+  KyselyTrainingRepository,
+} from './repos/access.js';
+import { KyselyPolicyRepository } from './repos/policy.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
+import type { PolicyRepository } from './policy.js';
+import type {
+  BreakGlassRepository,
+  ExportRepository,
+  SessionRepository,
+  StaffRepository,
+  TrainingRepository,
+} from './access.js';
 import type {
   AuditRepository,
   IdentityRepository,
@@ -25,6 +41,12 @@ import type { Database } from './types.js';
 
 function repositories(db: Kysely<Database>, capabilities: StoreCapabilities): Repositories {
   return {
+    policies: new KyselyPolicyRepository(db),
+    staff: new KyselyStaffRepository(db),
+    sessions: new KyselySessionRepository(db),
+    training: new KyselyTrainingRepository(db),
+    breakGlass: new KyselyBreakGlassRepository(db),
+    exports: new KyselyExportRepository(db),
     tokens: new KyselyTokenRepository(db),
     subjects: new KyselySubjectRepository(db, capabilities.rowLocks),
     keys: new KyselySubjectKeyRepository(db),
@@ -39,6 +61,12 @@ function repositories(db: Kysely<Database>, capabilities: StoreCapabilities): Re
 export class KyselyStore implements Store {
   readonly engine: Engine;
   readonly capabilities: StoreCapabilities;
+  readonly policies: PolicyRepository;
+  readonly staff: StaffRepository;
+  readonly sessions: SessionRepository;
+  readonly training: TrainingRepository;
+  readonly breakGlass: BreakGlassRepository;
+  readonly exports: ExportRepository;
   readonly tokens: TokenRepository;
   readonly subjects: SubjectRepository;
   readonly keys: SubjectKeyRepository;
@@ -58,6 +86,12 @@ export class KyselyStore implements Store {
     this.#db = db;
     this.#migrator = new Migrator({ db, provider: migrationProvider(COLUMN_TYPES[engine]) });
     const repos = repositories(db, this.capabilities);
+    this.policies = repos.policies;
+    this.staff = repos.staff;
+    this.sessions = repos.sessions;
+    this.training = repos.training;
+    this.breakGlass = repos.breakGlass;
+    this.exports = repos.exports;
     this.tokens = repos.tokens;
     this.subjects = repos.subjects;
     this.keys = repos.keys;

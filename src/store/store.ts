@@ -1,4 +1,12 @@
+import type {
+  BreakGlassRepository,
+  ExportRepository,
+  SessionRepository,
+  StaffRepository,
+  TrainingRepository,
+} from './access.js';
 import type { Engine, StoreCapabilities } from './dialect.js';
+import type { PolicyRepository } from './policy.js';
 
 /** An API token as the services see it; the token itself is never stored, only its hash. */
 export interface ApiTokenRecord {
@@ -172,6 +180,12 @@ export interface RotationRepository {
 
 /** Everything a unit of work can touch. One instance per transaction. */
 export interface Repositories {
+  readonly policies: PolicyRepository;
+  readonly staff: StaffRepository;
+  readonly sessions: SessionRepository;
+  readonly training: TrainingRepository;
+  readonly breakGlass: BreakGlassRepository;
+  readonly exports: ExportRepository;
   readonly tokens: TokenRepository;
   readonly subjects: SubjectRepository;
   readonly keys: SubjectKeyRepository;

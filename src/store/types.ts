@@ -17,7 +17,7 @@ export interface ApiTokenTable {
   last_used_at: string | null;
 }
 
-export interface Database {
+export interface Database extends AccessTables {
   api_tokens: ApiTokenTable;
   subjects: SubjectTable;
   subject_keys: SubjectKeyTable;
@@ -94,4 +94,89 @@ export interface KeyRotationTable {
   started_at: string;
   finished_at: string | null;
   processed: number;
+}
+
+export interface StaffTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  totp_sealed: Buffer | null;
+  totp_enrolled_at: string | null;
+  failed_attempts: number;
+  locked_until: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface StaffSessionTable {
+  id_hash: Buffer;
+  staff_id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface TrainingTable {
+  id: string;
+  staff_id: string;
+  course: string;
+  completed_at: string;
+  expires_at: string;
+  recorded_by: string;
+}
+
+export interface BreakGlassTable {
+  id: string;
+  principal_id: string;
+  role: string;
+  subject_id: string;
+  purpose: string;
+  justification: string;
+  ticket: string;
+  granted_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  review_outcome: string | null;
+  review_note: string | null;
+}
+
+export interface ExportTable {
+  id: string;
+  requested_by: string;
+  requester_role: string;
+  purpose: string;
+  subject_ids: string;
+  subject_count: number;
+  recipient: string;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  created_at: string;
+  downloaded_at: string | null;
+}
+
+/** Tables added after the vault; merged into {@link Database}. */
+export interface AccessTables {
+  policy_versions: PolicyVersionTable;
+  staff: StaffTable;
+  staff_sessions: StaffSessionTable;
+  training: TrainingTable;
+  break_glass: BreakGlassTable;
+  exports: ExportTable;
+}
+
+export interface PolicyVersionTable {
+  number: number;
+  fingerprint: string;
+  scope: string;
+  published_at: string;
+  requires_reconsent: number;
+  reconsent_purposes: string;
 }

@@ -326,5 +326,179 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         expect(await store.rotations.unfinished('contract')).toBeUndefined();
       });
     });
+
+    describe('access and policy repositories', () => {
+      const t = (n: number) => `2026-04-01T00:00:${String(n).padStart(2, '0')}.000Z`;
+      it('stores staff, updates them partially, and finds them by username', async () => {
+        const id = randomUUID();
+        const staff = {
+          id,
+          username: `u-${id.slice(0, 8)}`,
+          displayName: '运营 小王',
+          role: 'operator',
+          passwordHash: '$argon2id$v=19$x',
+          totpSealed: null,
+          totpEnrolledAt: null,
+          failedAttempts: 0,
+          lockedUntil: null,
+          disabledAt: null,
+          createdAt: t(1),
+          lastLoginAt: null,
+        };
+        await store.staff.insert(staff);
+        expect(await store.staff.byUsername(staff.username)).toEqual(staff);
+        const secret = randomBytes(50);
+        expect(
+          await store.staff.update(id, { totpSealed: secret, totpEnrolledAt: t(2), failedAttempts: 3 }),
+        ).toBe(true);
+        expect(await store.staff.byId(id)).toMatchObject({
+          totpSealed: secret,
+          failedAttempts: 3,
+          role: 'operator',
+        });
+        expect(await store.staff.update(randomUUID(), { role: 'x' })).toBe(false);
+        await expect(
+          store.transaction((tx) => tx.staff.insert({ ...staff, id: randomUUID() })),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_CONFLICT' });
+        expect((await store.staff.list()).map((x) => x.id)).toContain(id);
+      });
+
+      it('keeps sessions by hash, touches and revokes them', async () => {
+        const staffId = randomUUID();
+        await store.staff.insert({
+          id: staffId,
+          username: `s-${staffId.slice(0, 8)}`,
+          displayName: 's',
+          role: 'auditor',
+          passwordHash: 'h',
+          totpSealed: null,
+          totpEnrolledAt: null,
+          failedAttempts: 0,
+          lockedUntil: null,
+          disabledAt: null,
+          createdAt: t(1),
+          lastLoginAt: null,
+        });
+        const idHash = randomBytes(32);
+        await store.sessions.insert({
+          idHash,
+          staffId,
+          createdAt: t(1),
+          lastSeenAt: t(1),
+          expiresAt: t(59),
+          revokedAt: null,
+        });
+        await store.sessions.touch(idHash, t(5));
+        expect((await store.sessions.byHash(idHash))?.lastSeenAt).toBe(t(5));
+        expect(await store.sessions.revokeForStaff(staffId, t(6))).toBe(1);
+        expect(await store.sessions.revoke(idHash, t(7))).toBe(false);
+        await store.training.insert({
+          id: randomUUID(),
+          staffId,
+          course: 'PIPL basics',
+          completedAt: t(1),
+          expiresAt: '2027-04-01T00:00:00.000Z',
+          recordedBy: 'x',
+        });
+        await store.training.insert({
+          id: randomUUID(),
+          staffId,
+          course: 'Refresher',
+          completedAt: t(2),
+          expiresAt: '2027-06-01T00:00:00.000Z',
+          recordedBy: 'x',
+        });
+        expect(await store.training.currentUntil(staffId)).toBe('2027-06-01T00:00:00.000Z');
+        expect(await store.training.currentUntil(randomUUID())).toBeNull();
+        expect(await store.training.listForStaff(staffId)).toHaveLength(2);
+      });
+
+      it('finds only active break-glass grants and reviews each once', async () => {
+        const id = randomUUID();
+        const grant = {
+          id,
+          principalId: 'p1',
+          role: 'operator',
+          subjectId: 's1',
+          purpose: 'customer-service',
+          justification: 'refund dispute',
+          ticket: 'CS-1',
+          grantedAt: t(10),
+          expiresAt: t(40),
+          revokedAt: null,
+          reviewedBy: null,
+          reviewedAt: null,
+          reviewOutcome: null,
+          reviewNote: null,
+        };
+        await store.breakGlass.insert(grant);
+        expect((await store.breakGlass.active('p1', 's1', 'customer-service', t(20)))?.id).toBe(id);
+        expect(await store.breakGlass.active('p1', 's1', 'customer-service', t(41))).toBeUndefined();
+        expect(await store.breakGlass.active('p1', 's2', 'customer-service', t(20))).toBeUndefined();
+        expect((await store.breakGlass.pendingReview()).map((g) => g.id)).toContain(id);
+        expect(await store.breakGlass.review(id, 'officer', t(50), 'justified', 'ok')).toBe(true);
+        expect(await store.breakGlass.review(id, 'officer', t(51), 'unjustified', 'again')).toBe(false);
+        expect(await store.breakGlass.byId(id)).toMatchObject({
+          reviewOutcome: 'justified',
+          reviewedBy: 'officer',
+        });
+      });
+
+      it('moves export requests through their states exactly once', async () => {
+        const id = randomUUID();
+        await store.exports.insert({
+          id,
+          requestedBy: 'p1',
+          requesterRole: 'operator',
+          purpose: 'order-fulfilment',
+          subjectIds: ['a', 'b'],
+          recipient: { kind: 'passphrase' },
+          status: 'pending',
+          decidedBy: null,
+          decidedAt: null,
+          decisionNote: null,
+          createdAt: t(1),
+          downloadedAt: null,
+        });
+        expect(
+          await store.exports.transition(id, 'pending', 'approved', { decidedBy: 'p2', decidedAt: t(2) }),
+        ).toBe(true);
+        expect(await store.exports.transition(id, 'pending', 'denied', { decidedBy: 'p3' })).toBe(false);
+        expect(await store.exports.byId(id)).toMatchObject({
+          status: 'approved',
+          decidedBy: 'p2',
+          subjectIds: ['a', 'b'],
+          recipient: { kind: 'passphrase' },
+        });
+        expect((await store.exports.list('approved')).map((e) => e.id)).toContain(id);
+      });
+
+      it('stores policy versions in order', async () => {
+        const before = (await store.policies.latest())?.number ?? 0;
+        await store.policies.insert({
+          number: before + 1,
+          fingerprint: `fp-${randomUUID()}`,
+          scope: '{"a":1}',
+          publishedAt: t(1),
+          requiresReconsent: false,
+          reconsentPurposes: [],
+        });
+        await store.policies.insert({
+          number: before + 2,
+          fingerprint: `fp-${randomUUID()}`,
+          scope: '{"a":2}',
+          publishedAt: t(2),
+          requiresReconsent: true,
+          reconsentPurposes: ['marketing'],
+        });
+        expect(await store.policies.latest()).toMatchObject({
+          number: before + 2,
+          requiresReconsent: true,
+          reconsentPurposes: ['marketing'],
+        });
+        expect((await store.policies.byNumber(before + 1))?.scope).toBe('{"a":1}');
+        expect((await store.policies.list()).length).toBeGreaterThanOrEqual(2);
+      });
+    });
   });
 }

@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { ColumnTypes } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
 import { vault } from './0002-vault.js';
+import { policy } from './0003-policy.js';
+import { access } from './0005-access.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -13,6 +15,8 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
       return Promise.resolve({
         '0001-foundation': foundation(types),
         '0002-vault': vault(types),
+        '0003-policy': policy(types),
+        '0005-access': access(types),
       });
     },
   };
