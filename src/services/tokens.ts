@@ -5,10 +5,16 @@ import type { ApiTokenRecord, Store } from '../store/store.js';
 
 /** Who is calling, as established by authentication. Carries no secret. */
 export interface Principal {
-  readonly kind: 'token';
+  /** An integration's API key, or a staff member signed in with password and TOTP. */
+  readonly kind: 'token' | 'staff';
   readonly id: string;
   readonly name: string;
   readonly role: string;
+  /**
+   * R18: false when `access.requireTraining` is on and this person's training has lapsed. API keys
+   * are not persons; authentication sets `true` for them.
+   */
+  readonly trainingCurrent?: boolean;
 }
 
 export interface IssuedToken {
@@ -59,5 +65,5 @@ export async function authenticate(store: Store, token: string, now: Date = new 
   if (record.lastUsedAt === null || Date.parse(record.lastUsedAt) + TOUCH_INTERVAL_MS <= now.getTime()) {
     await store.tokens.touch(record.id, now.toISOString());
   }
-  return { kind: 'token', id: record.id, name: record.name, role: record.role };
+  return { kind: 'token', id: record.id, name: record.name, role: record.role, trainingCurrent: true };
 }

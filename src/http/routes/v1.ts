@@ -39,7 +39,7 @@ export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = async (app, { con
         tags: ['auth'],
         summary: 'The calling principal',
         response: {
-          200: z.object({ kind: z.literal('token'), id: z.string(), name: z.string(), role: z.string() }),
+          200: z.object({ kind: z.enum(['token', 'staff']), id: z.string(), name: z.string(), role: z.string() }),
           401: problemSchema,
         },
       },
