@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       '.ci-artifacts/**',
+      '.tmp-*/**',
       'data/**',
       '**/*.js',
       '**/*.mjs',

@@ -6,6 +6,8 @@ export interface CliIO {
   readonly cwd: string;
   /** Whether stderr is a terminal (progress bars, colours). */
   readonly isTTY: boolean;
+  /** Reads standard input to its end (`--password-stdin`); process stdin when absent. */
+  readonly readStdin?: () => Promise<string>;
 }
 
 export function processIO(): CliIO {

@@ -3,11 +3,18 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isCustodianError } from '../domain/errors.js';
 import { API_VERSION } from '../http/app.js';
+import { accessCommand } from './commands/access.js';
+import { apikeyCommand } from './commands/apikey.js';
+import { datamapCommand } from './commands/datamap.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
+import { logCommand } from './commands/log.js';
 import { migrateCommand } from './commands/migrate.js';
+import { oversightCommands } from './commands/oversight.js';
+import { piiCommand } from './commands/pii.js';
 import { serveCommand } from './commands/serve.js';
+import { staffCommand } from './commands/staff.js';
 import { processIO, type CliIO } from './io.js';
 
 /** Exit codes for every command: 0 success, 1 a check found a problem, 2 bad usage or input. */
@@ -25,6 +32,13 @@ export function buildProgram(io: CliIO): Command {
   migrateCommand(program, io);
   demoCommand(program, io);
   keysCommand(program, io);
+  logCommand(program, io);
+  datamapCommand(program, io);
+  piiCommand(program, io);
+  oversightCommands(program, io);
+  staffCommand(program, io);
+  apikeyCommand(program, io);
+  accessCommand(program, io);
   for (const command of allCommands(program))
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;

@@ -169,6 +169,7 @@ function resolvePaths(config: Config, dir: string): Config {
   return deepFreeze({
     ...config,
     database,
+    audit: { ...config.audit, signingKey: abs(config.audit.signingKey) },
     keys: {
       ...config.keys,
       root: root(config.keys.root),

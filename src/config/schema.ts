@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { roleSchema } from '../domain/access/roles.js';
 import { datamapSchema } from '../domain/datamap/schema.js';
+import { durationSchema } from './duration.js';
 
 /**
  * The schema of `custodian.yaml`. Every object is strict: an unknown key is an error that names
@@ -82,6 +84,101 @@ const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Where alerts go (break-glass use, anomalies, incidents). The log always receives them. */
+const notifySchema = z.strictObject({
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      /** Sent as `Authorization: Bearer …`; use `${env:NAME}`. */
+      secret: z.string().min(1).optional(),
+      timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+    })
+    .optional(),
+  smtp: z
+    .strictObject({
+      host: z.string().min(1),
+      port: port.default(587),
+      /** Implicit TLS (port 465); otherwise STARTTLS is required unless `requireTls` is false. */
+      secure: z.boolean().default(false),
+      requireTls: z.boolean().default(true),
+      user: z.string().min(1).optional(),
+      /** Use `${env:NAME}`. */
+      password: z.string().min(1).optional(),
+      from: z.string().min(3),
+      /** Who receives security alerts (the privacy officer, the security admin). */
+      to: z.array(z.string().min(3)).min(1),
+    })
+    .optional(),
+});
+
+export type NotifyConfig = z.output<typeof notifySchema>;
+
+/** A custom role's name: lower-case words joined by hyphens, like the built-ins. */
+const roleName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a role name: lower-case letters, digits and hyphens');
+
+/** Access control: staff sessions and lockout, training currency (R18) and roles (R16). */
+const accessSchema = z.strictObject({
+  /** R18: withhold every personal-data field from a person whose training has lapsed. */
+  requireTraining: z.boolean().default(false),
+  /** How long a training record stays current when `staff training` is given no `--expires`. */
+  trainingValidity: durationSchema.default('365d'),
+  session: z
+    .strictObject({
+      /** A session unused this long ends. */
+      idleMinutes: z.number().int().min(1).max(1440).default(30),
+      /** A session ends this long after sign-in, used or not. */
+      absoluteHours: z.number().int().min(1).max(720).default(12),
+    })
+    .prefault({}),
+  lockout: z
+    .strictObject({
+      /** Failed sign-ins in a row that lock the account (each one before that doubles a back-off). */
+      maxFailures: z.number().int().min(1).max(100).default(5),
+      lockMinutes: z.number().int().min(1).max(1440).default(15),
+    })
+    .prefault({}),
+  /** Custom roles, added to the built-ins or replacing one by name. */
+  roles: z.record(roleName, roleSchema).default({}),
+  exportApproval: z
+    .strictObject({
+      /** Exports of more subjects than this need a second person's approval (R16). */
+      threshold: z.number().int().min(1).default(100),
+    })
+    .prefault({}),
+  breakGlass: z
+    .strictObject({
+      /** The longest a break-glass grant may last. */
+      maxMinutes: z.number().int().min(1).max(1440).default(60),
+    })
+    .prefault({}),
+});
+
+export type AccessConfig = z.output<typeof accessSchema>;
+
+/** The tamper-evident audit log (docs/audit-log.md). */
+const auditSchema = z.strictObject({
+  /** Ed25519 private key (PKCS#8 PEM, mode 0600) that signs checkpoints; `init` creates it. */
+  signingKey: z.string().min(1).default('keys/audit-signing.key'),
+  /**
+   * The log's name in its checkpoints and the signing key's name (a schema-less URL, no spaces
+   * or +). Default: `custodian.local/<first 16 hex digits of SHA-256 of the public key>`.
+   */
+  origin: z
+    .string()
+    .max(200)
+    .regex(/^[^\s+]+$/u, 'a name without spaces or +')
+    .optional(),
+  /** A checkpoint is signed once this many entries or this many seconds have passed, whichever comes first. */
+  checkpoint: z
+    .strictObject({
+      everyEntries: z.number().int().min(1).max(100_000_000).default(1000),
+      everySeconds: z.number().int().min(1).max(86_400).default(300),
+    })
+    .prefault({}),
+});
+
+export type AuditConfig = z.output<typeof auditSchema>;
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   database: z
@@ -89,7 +186,10 @@ export const configSchema = z.strictObject({
     .default({ engine: 'sqlite', path: 'data/custodian.db' }),
   keys: keysSchema,
   crypto: cryptoSchema.prefault({}),
+  notify: notifySchema.prefault({}),
   log: logSchema.prefault({}),
+  access: accessSchema.prefault({}),
+  audit: auditSchema.prefault({}),
   datamap: datamapSchema,
 });
 

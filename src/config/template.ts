@@ -46,8 +46,9 @@ crypto:
 log:
   level: info
 
-# The data map: what this store collects, why, on which legal basis and for how long.
-# Collection refuses any field that is not declared here.
+# The data map: what this store collects, why, on which legal basis, for how long and who
+# receives it. Collection refuses any field that is not declared here, and a record collected for
+# a purpose may carry only the fields that purpose needs. Check it with: custodian datamap lint
 datamap:
   processor:
     name: ${storeName}
@@ -78,6 +79,7 @@ datamap:
         en: Cross-border imports must declare the buyer's real name and ID number to customs.
       legalBasis: legal_obligation  # PIPL Art. 13(3)
       necessary: true
+      crossBorder: false            # the declaration goes to China Customs, inside the mainland
     - id: marketing
       name: { zh-CN: 会员营销, en: Member marketing }
       description:
@@ -86,6 +88,11 @@ datamap:
       legalBasis: consent           # PIPL Art. 13(1); never required for the order (Art. 16)
       necessary: false
 
+  # Each collection lists its fields: category (the built-in taxonomy), protection (encrypt, the
+  # default; blind-index; or plain, only for data that is not about a person), the purposes that
+  # need the field with the view each gets (clear or masked), and how long it is kept.
+  # minimise: refuse (the default) refuses a record carrying fields its purpose does not need;
+  # minimise: strip drops those fields and reports them in the response.
   collections:
     profile:
       description: The customer's own account details.
@@ -158,6 +165,7 @@ datamap:
           retention: { keep: 3y, from: purpose-fulfilled }
         buyerMessage:
           category: content.message     # free text: may hold PI the buyer typed
+          freeText: { pii: mask }       # phone numbers, ids, cards or emails in it are masked before storing
           purposes: { order-fulfilment: masked, customer-service: masked }
           retention: { keep: 1y, from: purpose-fulfilled }
 
@@ -171,7 +179,32 @@ datamap:
         nationalId:
           category: identity.national-id
           sensitivity: sensitive        # PIPL Art. 28
+          description: >-
+            Customs requires the buyer's ID number for every cross-border import declaration; without
+            it the parcel cannot clear customs. A leaked ID number can be misused to impersonate the buyer.
           purposes: { customs-clearance: clear }
           retention: { keep: 3y, from: purpose-fulfilled }
+
+  # Who receives PI: processors (受托人) that act on our instructions under a contract (PIPL Art. 21),
+  # third parties that decide their own purposes (Art. 23: separate consent where the basis is
+  # consent), joint controllers (Art. 20). country is ISO 3166 (default CN); a recipient abroad
+  # (Hong Kong, Macao and Taiwan included) is cross-border and needs cross_border consent (Art. 39).
+  recipients:
+    - id: sf-express
+      name: { zh-CN: 顺丰速运, en: SF Express }
+      contact: '95338'                # customer service hotline
+      role: processor
+      purposes: [order-fulfilment]
+      categories: [identity.name, contact.phone, location.region, location.street]
+      description:
+        zh-CN: 承运商，按委托处理协议仅为配送您的订单使用收货信息。
+        en: The carrier; under our entrustment contract it uses the delivery details only to deliver your order.
+    - id: china-customs
+      name: { zh-CN: 中华人民共和国海关, en: China Customs }
+      contact: '12360'                # customs hotline
+      role: third-party
+      purposes: [customs-clearance]
+      categories: [identity.real-name, identity.national-id]
+      legalBasis: legal_obligation  # cross-border e-commerce import declarations
 `;
 }

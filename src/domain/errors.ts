@@ -26,6 +26,12 @@ export const ERROR_CODES = {
   ERR_VALIDATION_FAILED: { status: 400, title: 'The request does not match its schema', exit: 2 },
   ERR_AUTH_REQUIRED: { status: 401, title: 'Authentication is required', exit: 2 },
   ERR_AUTH_INVALID: { status: 401, title: 'The credentials are not valid', exit: 2 },
+  ERR_AUTH_LOCKED: { status: 423, title: 'The account is locked after repeated failed sign-ins', exit: 2 },
+  ERR_CSRF_REJECTED: {
+    status: 403,
+    title: 'A cookie-authenticated request did not prove it came from this site',
+    exit: 2,
+  },
   ERR_ACCESS_DENIED: { status: 403, title: 'The caller may not do this', exit: 2 },
   ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route', exit: 2 },
   ERR_RATE_LIMITED: { status: 429, title: 'Too many requests', exit: 1 },
@@ -36,6 +42,11 @@ export const ERROR_CODES = {
     exit: 2,
   },
   ERR_PURPOSE_UNKNOWN: { status: 422, title: 'The purpose is not declared in the data map', exit: 2 },
+  ERR_PURPOSE_NOT_PERMITTED: {
+    status: 403,
+    title: 'The caller’s role may not act for this purpose',
+    exit: 2,
+  },
   ERR_COLLECT_UNKNOWN_COLLECTION: {
     status: 422,
     title: 'The collection is not declared in the data map',
@@ -46,6 +57,21 @@ export const ERROR_CODES = {
     title: 'Fields not declared in the data map were submitted',
     exit: 2,
   },
+  ERR_COLLECT_FIELDS_NOT_NEEDED: {
+    status: 422,
+    title: 'Fields the stated purpose does not need were submitted',
+    exit: 2,
+  },
+  ERR_COLLECT_PII_REJECTED: {
+    status: 422,
+    title: 'Free text holds personal data the field may not hold',
+    exit: 2,
+  },
+  ERR_BREAKGLASS_NOT_FOUND: { status: 404, title: 'No such break-glass grant', exit: 2 },
+  ERR_BREAKGLASS_REVIEWED: { status: 409, title: 'The break-glass grant has been reviewed already', exit: 2 },
+  ERR_APPROVAL_SECOND_PERSON: { status: 403, title: 'A second person must decide this', exit: 2 },
+  ERR_EXPORT_NOT_FOUND: { status: 404, title: 'No such export', exit: 2 },
+  ERR_EXPORT_STATE: { status: 409, title: 'The export is not in a state that allows this', exit: 2 },
   ERR_SUBJECT_NOT_FOUND: { status: 404, title: 'No such subject', exit: 2 },
   ERR_SUBJECT_ERASED: { status: 410, title: 'The subject has been erased', exit: 2 },
   ERR_SUBJECT_AMBIGUOUS: { status: 409, title: 'The identities match more than one subject', exit: 2 },
@@ -71,6 +97,23 @@ export const ERROR_CODES = {
     exit: 2,
   },
   ERR_SERVER_INTERNAL: { status: 500, title: 'Internal error', exit: 1 },
+  ERR_ROLE_UNKNOWN: { status: 422, title: 'The role is neither built in nor configured', exit: 2 },
+  ERR_STAFF_NOT_FOUND: { status: 404, title: 'No such staff member', exit: 2 },
+  ERR_STAFF_EXISTS: { status: 409, title: 'A staff member with that username exists already', exit: 2 },
+  ERR_PASSWORD_WEAK: { status: 422, title: 'The password is too short or too easy to guess', exit: 2 },
+  ERR_APIKEY_NOT_FOUND: { status: 404, title: 'No such active API key', exit: 2 },
+  ERR_CHECK_FAILED: { status: 422, title: 'A check found problems', exit: 1 },
+  ERR_AUDIT_RANGE_INVALID: { status: 422, title: 'The requested entries lie outside the audit log', exit: 2 },
+  ERR_AUDIT_CHECKPOINT_NOT_FOUND: {
+    status: 404,
+    title: 'No audit log checkpoint has been signed yet',
+    exit: 1,
+  },
+  ERR_AUDIT_CHECKPOINT_INVALID: {
+    status: 422,
+    title: 'The text is not a well-formed signed checkpoint',
+    exit: 2,
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

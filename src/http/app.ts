@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -12,7 +13,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/schema.js';
 import { CustodianError } from '../domain/errors.js';
+import type { AccessPolicy } from '../domain/access/engine.js';
+import type { Oversight } from '../services/oversight.js';
 import type { Runtime } from '../services/runtime.js';
+import type { StaffService } from '../services/staff.js';
 import type { Principal } from '../services/tokens.js';
 import type { Vault } from '../services/vault.js';
 import type { Store } from '../store/store.js';
@@ -39,6 +43,8 @@ export interface RouteEntry {
   readonly url: string;
   readonly hidden: boolean;
   readonly schema: Readonly<Record<string, unknown>> | undefined;
+  /** The route's declared permission (`/v1` routes), or `public` for sign-in and sign-out. */
+  readonly permission: string | undefined;
 }
 
 export interface AppOptions {
@@ -52,6 +58,9 @@ export interface AppContext {
   readonly config: Config;
   readonly store: Store;
   readonly vault: Vault;
+  readonly staff: StaffService;
+  readonly policy: AccessPolicy;
+  readonly oversight: Oversight;
   readonly now: () => Date;
 }
 
@@ -61,9 +70,17 @@ export const API_VERSION = '0.1.0';
 
 /** Builds the HTTP app. Does not listen; `custodian serve` does. */
 export async function buildApp(options: AppOptions) {
-  const { config, store, vault } = options.runtime;
+  const { config, store, vault, staff, policy, oversight } = options.runtime;
   const logger = options.logger ?? createLogger(config.log.level);
-  const context: AppContext = { config, store, vault, now: options.now ?? (() => new Date()) };
+  const context: AppContext = {
+    config,
+    store,
+    vault,
+    staff,
+    policy,
+    oversight,
+    now: options.now ?? (() => new Date()),
+  };
   const metrics = createMetrics();
 
   const app = Fastify({
@@ -89,7 +106,9 @@ export async function buildApp(options: AppOptions) {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
       const schema = route.schema as Record<string, unknown> | undefined;
-      routeTable.push({ method, url: route.url, hidden: schema?.['hide'] === true, schema });
+      const config = route.config as { permission?: string; public?: boolean } | undefined;
+      const permission = config?.public === true ? 'public' : config?.permission;
+      routeTable.push({ method, url: route.url, hidden: schema?.['hide'] === true, schema, permission });
     }
   });
 
@@ -147,6 +166,7 @@ export async function buildApp(options: AppOptions) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  await app.register(cookie);
   await app.register(systemRoutes, { context, metrics });
   await app.register(v1Routes, { context, prefix: '/v1' });
   return app;

@@ -1,38 +1,40 @@
-import { createHash, createHmac, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
+import { leafHash, nodeHash } from '../crypto/merkle.js';
 import { canonicalEntry, type AuditEntry } from '../domain/audit/entry.js';
+import { nodeCount, popcount } from '../domain/audit/tree.js';
 import { CustodianError, isCustodianError } from '../domain/errors.js';
-import type { AuditRow, Repositories } from '../store/store.js';
+import type { AuditHead, AuditNode, AuditRow, Repositories } from '../store/store.js';
+
+/** An appended entry: its row, its leaf index (`seq - 1`) and its RFC 9162 leaf hash. */
+export interface AppendedEntry extends AuditRow {
+  readonly leafIndex: number;
+  /** SHA-256(0x00 ‖ canonical): the entry's leaf in the Merkle log. */
+  readonly hash: Buffer;
+}
 
 /**
- * Appends entries to the hash-chained audit trail inside the caller's unit of work:
- * hash_n = SHA-256(hash_{n-1} ‖ canonical_n). If anything here fails the caller's transaction
- * fails with it — no audit entry, no operation (fail closed).
+ * Appends entries to the Merkle audit log inside the caller's unit of work: takes the head
+ * (which serialises appenders), stores each entry, every perfect subtree its arrival completes
+ * (the leaf and its newly whole ancestors) and the new head. If anything here fails, the
+ * caller's transaction fails with it — no audit entry, no operation (fail closed).
  */
-export async function appendAudit(tx: Repositories, entries: readonly AuditEntry[]): Promise<AuditRow[]> {
+export async function appendAudit(
+  tx: Repositories,
+  entries: readonly AuditEntry[],
+): Promise<AppendedEntry[]> {
   if (entries.length === 0) return [];
   try {
-    const head = await tx.audit.lockHead();
-    let prev = head.hash;
-    let seq = head.seq;
-    const rows: AuditRow[] = entries.map((entry) => {
-      const canonical = Buffer.from(canonicalEntry(entry), 'utf8');
-      const hash = chainHash(prev, canonical);
-      seq += 1;
-      const row: AuditRow = {
-        seq,
-        at: entry.at,
-        action: entry.action,
-        actor: entry.actor.id,
-        subjectRef: entry.subject,
-        canonical,
-        prevHash: prev,
-        hash,
-      };
-      prev = hash;
-      return row;
-    });
+    // The head this process saw last is usually still current: confirm it and move it in one
+    // statement; otherwise lock and read it, and compute again.
+    const hint = tx.audit.headHint();
+    let extension = hint === undefined ? undefined : extend(hint, entries);
+    if (hint === undefined || extension === undefined || !(await tx.audit.swapHead(hint, extension.head))) {
+      extension = extend(await tx.audit.lockHead(), entries);
+      await tx.audit.setHead(extension.head);
+    }
+    const { rows, nodes } = extension;
     await tx.audit.insertMany(rows);
-    await tx.audit.setHead(seq, prev);
+    await tx.audit.insertNodes(nodes);
     return rows;
   } catch (cause) {
     if (isCustodianError(cause)) throw cause;
@@ -40,31 +42,57 @@ export async function appendAudit(tx: Repositories, entries: readonly AuditEntry
   }
 }
 
-export function chainHash(prev: Buffer, canonical: Buffer): Buffer {
-  return createHash('sha256').update(prev).update(canonical).digest();
+interface Extension {
+  readonly head: AuditHead;
+  readonly rows: AppendedEntry[];
+  readonly nodes: AuditNode[];
 }
 
-/** Result of checking the chain: the first entry that does not follow from its predecessor. */
-export interface ChainCheck {
-  readonly entries: number;
-  readonly firstBad: number | null;
-}
-
-/** Recomputes the chain from the first entry; used by tests and `custodian log verify` until the Merkle log lands. */
-export function verifyChain(rows: readonly AuditRow[], start: Buffer = Buffer.alloc(32)): ChainCheck {
-  let prev = start;
-  for (const [i, row] of rows.entries()) {
-    const expectedSeq = (rows[0]?.seq ?? 1) + i;
-    if (
-      row.seq !== expectedSeq ||
-      !row.prevHash.equals(prev) ||
-      !chainHash(prev, row.canonical).equals(row.hash)
-    ) {
-      return { entries: rows.length, firstBad: row.seq };
+/**
+ * The log after `entries`: their rows, every perfect subtree their arrival completes (each leaf
+ * and its newly whole ancestors, in post-order) and the new head. Depends on nothing but `head`.
+ */
+function extend(head: AuditHead, entries: readonly AuditEntry[]): Extension {
+  if (head.frontier.length !== 32 * popcount(head.size))
+    throw new CustodianError(
+      'ERR_AUDIT_WRITE_FAILED',
+      'the audit log head is damaged; run custodian log verify',
+    );
+  const frontier = splitFrontier(head);
+  let size = head.size;
+  let nextId = nodeCount(size);
+  const nodes: AuditNode[] = [];
+  const rows = entries.map((entry): AppendedEntry => {
+    const canonical = Buffer.from(canonicalEntry(entry), 'utf8');
+    const leaf = leafHash(canonical);
+    nodes.push({ id: nextId++, hash: leaf });
+    // Each trailing 1-bit of the leaf index completes one more perfect subtree.
+    let h = leaf;
+    for (let c = size; c % 2 === 1; c = (c - 1) / 2) {
+      h = nodeHash(frontier.pop()!, h);
+      nodes.push({ id: nextId++, hash: h });
     }
-    prev = row.hash;
-  }
-  return { entries: rows.length, firstBad: null };
+    frontier.push(h);
+    size += 1;
+    return {
+      seq: size,
+      leafIndex: size - 1,
+      at: entry.at,
+      action: entry.action,
+      actor: entry.actor.id,
+      subjectRef: entry.subject,
+      canonical,
+      hash: leaf,
+    };
+  });
+  return { head: { size, frontier: Buffer.concat(frontier) }, rows, nodes };
+}
+
+/** The head's frontier as separate 32-byte hashes, largest subtree first. */
+export function splitFrontier(head: AuditHead): Buffer[] {
+  const hashes: Buffer[] = [];
+  for (let i = 0; i < head.frontier.length; i += 32) hashes.push(head.frontier.subarray(i, i + 32));
+  return hashes;
 }
 
 /**

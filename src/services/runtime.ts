@@ -7,9 +7,19 @@ import { openRootKeyProvider } from '../keys/index.js';
 import { Keyring } from '../keys/keyring.js';
 import type { RootKeyProvider } from '../keys/provider.js';
 import { openStore } from '../store/open.js';
+import { AccessPolicy } from '../domain/access/engine.js';
+import { resolveRoles, type RoleSpec } from '../domain/access/roles.js';
 import type { Store } from '../store/store.js';
-import { createPseudonymizer } from './audit.js';
+import { ApiKeys } from './apikeys.js';
+import { appendAudit, createPseudonymizer } from './audit.js';
+import { AuditLog } from './audit-log.js';
+import { AuditGroupCommit } from './audit-log-batch.js';
+import { loadAuditSigner } from './audit-log-key.js';
+import { createLogger, type Logger } from './logger.js';
+import { createNotifier, type Notifier } from './notify.js';
+import { Oversight } from './oversight.js';
 import { KeyRotation } from './rotation.js';
+import { deriveStaffSecretsKey, StaffSecretBox, StaffService, type AccessEventSink } from './staff.js';
 import { Vault } from './vault.js';
 
 /** Everything a running Custodian holds: the store, the keys and the use cases over them. */
@@ -19,7 +29,17 @@ export interface Runtime {
   readonly keyring: Keyring;
   readonly indexer: BlindIndexer;
   readonly vault: Vault;
+  readonly policy: AccessPolicy;
   readonly rotation: KeyRotation;
+  /** The Merkle audit log: checkpoints, proofs, verification. */
+  readonly auditLog: AuditLog;
+  /** Staff accounts, sign-in, sessions, training and the access review. */
+  readonly staff: StaffService;
+  readonly apiKeys: ApiKeys;
+  /** Break-glass and export approval. */
+  readonly oversight: Oversight;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
   readonly pseudonymize: (subjectId: string) => string;
   close(): Promise<void>;
 }
@@ -30,6 +50,12 @@ export interface RuntimeOptions {
   readonly now?: () => Date;
   /** An already open store (tests share one). */
   readonly store?: Store;
+  /** Run the background checkpointer (default true; `log verify` turns it off). */
+  readonly checkpoints?: boolean;
+  /** Roles added over the built-in and configured ones (embedding applications, tests). */
+  readonly roles?: Readonly<Record<string, RoleSpec>>;
+  /** The service logger (default: pino at `log.level`). */
+  readonly logger?: Logger;
 }
 
 /** Opens the configured store and key providers and wires the services. Fails closed on any key problem. */
@@ -43,13 +69,18 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const [root, ...retired] = providers;
     const suite = suiteById(config.crypto.suite);
     const indexRoot = readKeyFile(config.keys.index.path);
+    const retiredIndexRoots = config.keys.retiredIndexes.map((r) => ({
+      version: r.version,
+      secret: readKeyFile(r.path),
+    }));
     const indexer = new BlindIndexer({
       current: { version: config.keys.index.version, suite: suite.id, secret: indexRoot },
-      previous: config.keys.retiredIndexes.map((r) => ({
-        version: r.version,
-        suite: suite.id,
-        secret: readKeyFile(r.path),
-      })),
+      previous: retiredIndexRoots.map((r) => ({ ...r, suite: suite.id })),
+    });
+    // TOTP secrets are sealed under a key derived from the index root (its own HKDF label).
+    const staffSecrets = new StaffSecretBox({
+      current: { version: config.keys.index.version, key: deriveStaffSecretsKey(indexRoot) },
+      previous: retiredIndexRoots.map((r) => ({ version: r.version, key: deriveStaffSecretsKey(r.secret) })),
     });
     // The audit pseudonym key is derived from the index root, apart from every index key (distinct info).
     const pseudonymize = createPseudonymizer(
@@ -65,28 +96,77 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       random: randomBytes,
     });
     const now = options.now ?? (() => new Date());
+    // Fail closed: no signing key, no runtime (docs/audit-log.md).
+    const auditLog = new AuditLog({
+      store,
+      signer: loadAuditSigner(config.audit),
+      policy: config.audit.checkpoint,
+      now,
+    });
+    // Reads and searches commit their audit entries together (fail closed: data only after commit).
+    const readAudit = new AuditGroupCommit(store);
     const nonces = new PooledNonceSource();
+    const roles = resolveRoles({ ...config.access.roles, ...options.roles });
+    const policy = new AccessPolicy(config.datamap, roles);
     const vault = new Vault({
       store,
       keyring,
       indexer,
       datamap: config.datamap,
+      policy,
       suite,
       pseudonymize,
       now,
       nonces,
       afterErase: () => store.scrub(),
+      readAudit: (entries) => readAudit.append(entries),
     });
     const rotation = new KeyRotation({ store, keyring, indexer, suite, pseudonymize, now, nonces });
+    // Account and key changes are audited in their own unit of work (fail closed).
+    const onEvent: AccessEventSink = async (tx, e) => {
+      await appendAudit(tx, [
+        { v: 1, at: e.at, action: e.name, actor: e.actor, subject: null, detail: e.detail },
+      ]);
+    };
+    const staff = new StaffService({
+      store,
+      access: config.access,
+      roles,
+      secrets: staffSecrets,
+      now,
+      onEvent,
+    });
+    const apiKeys = new ApiKeys({ store, roles, now, onEvent });
+    const logger = options.logger ?? createLogger(config.log.level);
+    const notifier = createNotifier(config.notify, logger);
+    const oversight = new Oversight({
+      store,
+      vault,
+      policy,
+      notifier,
+      pseudonymize,
+      now,
+      breakGlassMaxMinutes: config.access.breakGlass.maxMinutes,
+      exportThreshold: config.access.exportApproval.threshold,
+    });
+    if (options.checkpoints ?? true) auditLog.start();
     return {
       config,
       store,
       keyring,
       indexer,
       vault,
+      policy,
       rotation,
+      auditLog,
+      staff,
+      apiKeys,
+      oversight,
+      notifier,
+      logger,
       pseudonymize,
       async close() {
+        await auditLog.stop();
         for (const p of providers) await p.close();
         if (!options.store) await store.close();
       },

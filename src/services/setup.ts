@@ -4,6 +4,7 @@ import { parseConfig } from '../config/load.js';
 import { configTemplate } from '../config/template.js';
 import { CustodianError } from '../domain/errors.js';
 import { createKeyFile } from '../keys/file.js';
+import { createSigningKeyFile } from './audit-log-key.js';
 import { openStore } from '../store/open.js';
 import { issueToken } from './tokens.js';
 
@@ -24,9 +25,9 @@ export interface InitResult {
 export const BOOTSTRAP_ROLE = 'security-admin';
 
 /**
- * Creates a working folder: `custodian.yaml`, the root and index key files (0600), the database
- * with its migrations, and a bootstrap token. Refuses to overwrite anything; on failure removes
- * what it created, so a second attempt starts clean.
+ * Creates a working folder: `custodian.yaml`, the root and index key files and the audit signing
+ * key (0600), the database with its migrations, and a bootstrap token. Refuses to overwrite
+ * anything; on failure removes what it created, so a second attempt starts clean.
  */
 export async function initProject(options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.dir);
@@ -65,6 +66,9 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
       createKeyFile(path);
       created.push(path);
     }
+    const signingKey = resolve(dir, config.audit.signingKey);
+    createSigningKeyFile(signingKey);
+    created.push(signingKey);
     const dbPath = resolve(dir, config.database.path);
     if (existsSync(dbPath))
       throw new CustodianError('ERR_CONFIG_EXISTS', `${dbPath}: a database exists already`);

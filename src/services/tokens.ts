@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashToken, isWellFormedToken, newToken } from '../crypto/tokens.js';
 import { CustodianError } from '../domain/errors.js';
-import type { ApiTokenRecord, Store } from '../store/store.js';
+import type { ApiTokenRecord, Repositories, Store } from '../store/store.js';
 
 /** Who is calling, as established by authentication. Carries no secret. */
 export interface Principal {
@@ -32,8 +32,9 @@ export interface IssueTokenInput {
 /** `last_used_at` is refreshed at most this often, so authentication is not a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** Issues an API key; pass a transaction's repositories to issue it inside that unit of work. */
 export async function issueToken(
-  store: Store,
+  store: Pick<Repositories, 'tokens'>,
   input: IssueTokenInput,
   now: Date = new Date(),
 ): Promise<IssuedToken> {

@@ -3,12 +3,14 @@ import type { AeadSuite, NonceSource } from '../crypto/aead.js';
 import type { BlindIndexer } from '../crypto/blind-index.js';
 import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
-import { decideField, type Access, type WithholdReason } from '../domain/access/decide.js';
+import type { Access } from '../domain/access/decide.js';
+import type { AccessPolicy, Reason } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
 import type { CollectionSpec, Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
 import { CustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
+import { minimiseRecord } from '../domain/datamap/minimise.js';
 import type { Keyring, SubjectKey } from '../keys/keyring.js';
 import type { IdentityRecord, RecordRow, Repositories, Store, SubjectKeyRecord } from '../store/store.js';
 import { appendAudit } from './audit.js';
@@ -37,17 +39,28 @@ export interface CollectInput {
   readonly source?: string | undefined;
 }
 
+/** Personal data found in a free-text field and what was done about it. Types only, never values. */
+export interface ScreenedFieldReport {
+  readonly field: string;
+  readonly action: 'masked' | 'flagged' | 'rejected';
+  readonly types: string[];
+}
+
 export interface CollectResult {
   readonly subjectId: string;
   readonly recordId: string;
   /** True when this collect created the subject. */
   readonly created: boolean;
+  /** Fields dropped because the purpose does not need them (collections with `minimise: strip`). */
+  readonly stripped: string[];
+  /** Free-text fields in which personal data was masked or flagged. */
+  readonly screened: ScreenedFieldReport[];
 }
 
 export interface FieldView {
   readonly access: Access;
   readonly value?: string;
-  readonly reason?: WithholdReason;
+  readonly reason?: Reason;
 }
 
 export interface RecordView {
@@ -70,7 +83,7 @@ export interface ShredReceipt {
   readonly recordsDeleted: number;
   readonly identitiesDeleted: number;
   readonly auditSeq: number;
-  /** Hex SHA-256 chain hash of the erase entry in the audit trail. */
+  /** Hex RFC 9162 leaf hash of the erase entry in the Merkle audit log (leaf index `auditSeq - 1`). */
   readonly auditHash: string;
 }
 
@@ -79,12 +92,21 @@ export interface VaultOptions {
   readonly keyring: Keyring;
   readonly indexer: BlindIndexer;
   readonly datamap: Datamap;
+  /** The decision engine: role × purpose × field (default deny). */
+  readonly policy: AccessPolicy;
   readonly suite: AeadSuite;
   readonly pseudonymize: (subjectId: string) => string;
   readonly now: () => Date;
   readonly nonces?: NonceSource;
   /** Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). */
   readonly afterErase?: () => Promise<void>;
+  /**
+   * Appends the audit entries of reads and searches, which change nothing, in transactions of
+   * their own shared by concurrent calls (group commit, `AuditGroupCommit`); it settles once they
+   * are committed, and the data is returned only then (fail closed). Without it they are
+   * appended inside the read's own transaction.
+   */
+  readonly readAudit?: (entries: readonly AuditEntry[]) => Promise<unknown>;
 }
 
 /**
@@ -93,6 +115,8 @@ export interface VaultOptions {
  */
 export class Vault {
   readonly #o: VaultOptions;
+  /** Reads and searches in flight: when there are others, audit entries go to group commit. */
+  #reads = 0;
 
   constructor(options: VaultOptions) {
     this.#o = options;
@@ -114,7 +138,7 @@ export class Vault {
 
   /** Several records in one unit of work: all are stored or none is (imports use this per batch). */
   async collectMany(principal: Principal, inputs: readonly CollectInput[]): Promise<CollectResult[]> {
-    const prepared = inputs.map((input) => this.#prepare(input));
+    const prepared = inputs.map((input) => this.#prepare(principal, input));
     // A concurrent collect may create the same new buyer first (unique platform identity); the
     // retry then finds that subject instead of creating a second one.
     for (let attempt = 1; ; attempt++) {
@@ -140,7 +164,7 @@ export class Vault {
         const recordId = uuidv7();
         const sealed = new Map<string, Buffer>();
         const plain: Record<string, string> = {};
-        for (const [field, value] of Object.entries(p.input.fields)) {
+        for (const [field, value] of Object.entries(p.fields)) {
           if (p.spec.fields[field]!.protection === 'plain') plain[field] = value;
           else
             sealed.set(
@@ -170,10 +194,15 @@ export class Vault {
           subject: this.#o.pseudonymize(subjectId),
           purpose: p.input.purpose,
           records: [recordId],
-          fields: Object.keys(p.input.fields).map((f) => `${p.input.collection}.${f}`),
-          detail: { newSubject: created, identities: p.identities.length },
+          fields: Object.keys(p.fields).map((f) => `${p.input.collection}.${f}`),
+          detail: {
+            newSubject: created,
+            identities: p.identities.length,
+            stripped: p.stripped.length,
+            screened: p.screened.map((x) => `${x.field}:${x.action}:${x.types.join('+')}`).join(' '),
+          },
         });
-        results.push({ subjectId, recordId, created });
+        results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
       }
       await appendAudit(tx, entries);
       return results;
@@ -182,16 +211,15 @@ export class Vault {
 
   /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
   async read(principal: Principal, subjectId: string, purpose: string): Promise<SubjectView> {
-    this.#requirePurpose(purpose);
+    this.#requirePurpose(purpose, principal);
     const at = this.#o.now().toISOString();
-    return this.#o.store.transaction(async (tx) => {
+    return this.#audited(async (tx) => {
       const subject = await tx.subjects.get(subjectId);
       if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
       if (subject.erasedAt !== null)
         throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
       const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'read', at);
-      await appendAudit(tx, [entry]);
-      return view;
+      return { result: view, entries: [entry] };
     });
   }
 
@@ -202,12 +230,12 @@ export class Vault {
     value: string,
     purpose: string,
   ): Promise<SubjectView[]> {
-    this.#requirePurpose(purpose);
+    this.#requirePurpose(purpose, principal);
     const lookups = this.#o.indexer
       .lookupTokens(kind, value)
       .map((t) => ({ kind, indexVersion: t.version, token: t.token }));
     const at = this.#o.now().toISOString();
-    return this.#o.store.transaction(async (tx) => {
+    return this.#audited(async (tx) => {
       const matches = [...new Set((await tx.identities.findSubjects(lookups)).map((m) => m.subjectId))];
       const views: SubjectView[] = [];
       const entries: AuditEntry[] = [];
@@ -229,8 +257,39 @@ export class Vault {
           detail: { by: kind, matches: 0 },
         });
       }
+      return { result: views, entries };
+    });
+  }
+
+  /**
+   * The views of many subjects for an export, decided by the same engine as reads, with one
+   * `export` audit entry per subject in the same unit of work. Erased and unknown subjects are
+   * skipped and counted.
+   */
+  async exportViews(
+    principal: Principal,
+    subjectIds: readonly string[],
+    purpose: string,
+    exportId: string,
+  ): Promise<{ views: SubjectView[]; skipped: number }> {
+    this.#requirePurpose(purpose, principal);
+    const at = this.#o.now().toISOString();
+    return this.#o.store.transaction(async (tx) => {
+      const views: SubjectView[] = [];
+      const entries: AuditEntry[] = [];
+      let skipped = 0;
+      for (const subjectId of subjectIds) {
+        const subject = await tx.subjects.get(subjectId);
+        if (subject === undefined || subject.erasedAt !== null) {
+          skipped++;
+          continue;
+        }
+        const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'export', at);
+        views.push(view);
+        entries.push({ ...entry, detail: { ...entry.detail, exportId } });
+      }
       await appendAudit(tx, entries);
-      return views;
+      return { views, skipped };
     });
   }
 
@@ -280,7 +339,30 @@ export class Vault {
 
   // ------------------------------------------------------------------------------------------
 
-  #requirePurpose(purpose: string): void {
+  /**
+   * A read-only unit of work and its audit entries: appended inside it when it runs alone, handed
+   * to group commit (`readAudit`) when other reads are in flight. Either way the result is
+   * returned only after the entries are committed; if they cannot be, the read fails (fail closed).
+   */
+  async #audited<T>(work: (tx: Repositories) => Promise<{ result: T; entries: AuditEntry[] }>): Promise<T> {
+    const group = this.#o.readAudit;
+    const grouped = group !== undefined && this.#reads > 0;
+    this.#reads++;
+    try {
+      const { result, entries } = await this.#o.store.transaction(async (tx) => {
+        const done = await work(tx);
+        if (!grouped) await appendAudit(tx, done.entries);
+        return done;
+      });
+      if (grouped) await group(entries);
+      return result;
+    } finally {
+      this.#reads--;
+    }
+  }
+
+  /** Fail closed: the purpose must be declared, and the caller's role must be allowed to act for it. */
+  #requirePurpose(purpose: string, principal?: Principal): void {
     if (!this.#o.datamap.purposes.some((p) => p.id === purpose)) {
       throw new CustodianError(
         'ERR_PURPOSE_UNKNOWN',
@@ -290,9 +372,18 @@ export class Vault {
         },
       );
     }
+    if (principal !== undefined && !this.#o.policy.permitsPurpose(principal.role, purpose)) {
+      throw new CustodianError(
+        'ERR_PURPOSE_NOT_PERMITTED',
+        `role "${principal.role}" may not act for purpose "${purpose}"`,
+        {
+          details: { role: principal.role, purpose },
+        },
+      );
+    }
   }
 
-  #prepare(input: CollectInput): PreparedCollect {
+  #prepare(principal: Principal, input: CollectInput): PreparedCollect {
     const spec = this.#o.datamap.collections[input.collection];
     if (spec === undefined) {
       throw new CustodianError(
@@ -303,7 +394,7 @@ export class Vault {
         },
       );
     }
-    this.#requirePurpose(input.purpose);
+    this.#requirePurpose(input.purpose, principal);
     const undeclared = Object.keys(input.fields).filter((f) => !Object.hasOwn(spec.fields, f));
     if (undeclared.length > 0) {
       throw new CustodianError(
@@ -314,6 +405,24 @@ export class Vault {
         },
       );
     }
+    // Minimisation (R11, PIPL Art. 6): only the fields the stated purpose needs; free text screened for PII.
+    const minimised = minimiseRecord(this.#o.datamap, input.collection, input.purpose, input.fields);
+    if (minimised.refused.length > 0) {
+      throw new CustodianError(
+        'ERR_COLLECT_FIELDS_NOT_NEEDED',
+        `purpose "${input.purpose}" does not need: ${minimised.refused.join(', ')}`,
+        { details: { collection: input.collection, purpose: input.purpose, fields: minimised.refused } },
+      );
+    }
+    const rejected = minimised.screened.filter((s) => s.action === 'rejected');
+    if (rejected.length > 0) {
+      throw new CustodianError(
+        'ERR_COLLECT_PII_REJECTED',
+        `free text holds personal data the field may not hold: ${rejected.map((r) => r.field).join(', ')}`,
+        { details: { fields: rejected.map((r) => ({ field: r.field, types: r.types })) } },
+      );
+    }
+    const fields = minimised.fields;
     // Identities given explicitly, plus declared identity fields of the record (e.g. profile.phone).
     const identities: PreparedIdentity[] = [];
     const add = (kind: IdentityKind, value: string): void => {
@@ -325,11 +434,18 @@ export class Vault {
       const value = input.identities?.[kind];
       if (value !== undefined) add(kind, value);
     }
-    for (const [field, value] of Object.entries(input.fields)) {
+    for (const [field, value] of Object.entries(fields)) {
       const kind = spec.fields[field]!.identity;
       if (kind !== undefined && value.trim() !== '') add(kind, value);
     }
-    return { input, spec, identities };
+    return {
+      input,
+      spec,
+      fields,
+      identities,
+      stripped: minimised.stripped,
+      screened: minimised.screened.map((x) => ({ field: x.field, action: x.action, types: [...x.types] })),
+    };
   }
 
   async #subjectFor(
@@ -406,7 +522,7 @@ export class Vault {
     principal: Principal,
     subjectId: string,
     purpose: string,
-    action: 'read' | 'search',
+    action: 'read' | 'search' | 'export',
     at: string,
   ): Promise<{ view: SubjectView; entry: AuditEntry }> {
     const records = await tx.records.listForSubject(subjectId);
@@ -423,13 +539,22 @@ export class Vault {
       return key;
     };
     const decision = { clear: [] as string[], masked: [] as string[], withheld: [] as string[] };
+    const grant = await tx.breakGlass.active(principal.id, subjectId, purpose, at);
+    const trainingCurrent = principal.trainingCurrent ?? false;
     const views: RecordView[] = [];
     for (const record of records) {
       const sealed = decodeSealedFields(record.sealed);
       const fields: Record<string, FieldView> = {};
       const names = [...Object.keys(record.plain ?? {}), ...sealed.keys()];
       for (const field of names) {
-        const d = decideField(this.#o.datamap, purpose, record.collection, field);
+        const d = this.#o.policy.decide({
+          role: principal.role,
+          purpose,
+          collection: record.collection,
+          field,
+          trainingCurrent,
+          breakGlass: grant !== undefined,
+        });
         const path = `${record.collection}.${field}`;
         decision[d.access].push(path);
         if (d.access === 'withheld') {
@@ -448,8 +573,11 @@ export class Vault {
         if (d.access === 'clear') {
           fields[field] = { access: 'clear', value: clear };
         } else {
-          const category = this.#o.datamap.collections[record.collection]!.fields[field]!.category;
-          fields[field] = { access: 'masked', value: mask(CATEGORIES[category].mask, clear) };
+          const category = this.#o.datamap.collections[record.collection]?.fields[field]?.category;
+          fields[field] = {
+            access: 'masked',
+            value: mask(category === undefined ? 'full' : CATEGORIES[category].mask, clear),
+          };
         }
       }
       views.push({ recordId: record.id, collection: record.collection, fields });
@@ -467,6 +595,7 @@ export class Vault {
         masked: unique(decision.masked),
         withheld: unique(decision.withheld),
       },
+      ...(grant === undefined ? {} : { detail: { breakGlass: grant.id } }),
     };
     return { view: { subjectId, records: views }, entry };
   }
@@ -481,7 +610,11 @@ interface PreparedIdentity {
 interface PreparedCollect {
   readonly input: CollectInput;
   readonly spec: CollectionSpec;
+  /** The fields to store: minimised, free text screened. */
+  readonly fields: Readonly<Record<string, string>>;
   readonly identities: readonly PreparedIdentity[];
+  readonly stripped: readonly string[];
+  readonly screened: readonly ScreenedFieldReport[];
 }
 
 /** Where an identity's sealed value lives: its kind and token are bound, so rows cannot be swapped. */

@@ -2,7 +2,8 @@ import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { CustodianError } from '../domain/errors.js';
 import { CAPABILITIES, COLUMN_TYPES, type Engine, type StoreCapabilities } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyAuditRepository, KyselyIdentityRepository, KyselyRecordRepository } from './repos/records.js';
+import { AuditHeadHint, KyselyAuditRepository } from './repos/audit.js';
+import { KyselyIdentityRepository, KyselyRecordRepository } from './repos/records.js';
 import {
   KyselyRotationRepository,
   KyselySubjectKeyRepository,
@@ -15,8 +16,10 @@ import {
   KyselyStaffRepository,
   KyselyTrainingRepository,
 } from './repos/access.js';
+import { KyselyImportRepository } from './repos/imports.js';
 import { KyselyPolicyRepository } from './repos/policy.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
+import type { ImportRepository } from './imports.js';
 import type { PolicyRepository } from './policy.js';
 import type {
   BreakGlassRepository,
@@ -39,7 +42,11 @@ import type {
 } from './store.js';
 import type { Database } from './types.js';
 
-function repositories(db: Kysely<Database>, capabilities: StoreCapabilities): Repositories {
+function repositories(
+  db: Kysely<Database>,
+  capabilities: StoreCapabilities,
+  auditHint: AuditHeadHint,
+): Repositories {
   return {
     policies: new KyselyPolicyRepository(db),
     staff: new KyselyStaffRepository(db),
@@ -52,8 +59,9 @@ function repositories(db: Kysely<Database>, capabilities: StoreCapabilities): Re
     keys: new KyselySubjectKeyRepository(db),
     identities: new KyselyIdentityRepository(db),
     records: new KyselyRecordRepository(db),
-    audit: new KyselyAuditRepository(db),
+    audit: new KyselyAuditRepository(db, auditHint),
     rotations: new KyselyRotationRepository(db),
+    imports: new KyselyImportRepository(db),
   };
 }
 
@@ -74,8 +82,11 @@ export class KyselyStore implements Store {
   readonly records: RecordRepository;
   readonly audit: AuditRepository;
   readonly rotations: RotationRepository;
+  readonly imports: ImportRepository;
   readonly #db: Kysely<Database>;
   readonly #migrator: Migrator;
+  /** The last audit head this process saw: a hint that saves a round trip per append. */
+  readonly #auditHint = new AuditHeadHint();
 
   readonly #scrub: () => Promise<void>;
 
@@ -85,7 +96,7 @@ export class KyselyStore implements Store {
     this.capabilities = CAPABILITIES[engine];
     this.#db = db;
     this.#migrator = new Migrator({ db, provider: migrationProvider(COLUMN_TYPES[engine]) });
-    const repos = repositories(db, this.capabilities);
+    const repos = repositories(db, this.capabilities, this.#auditHint);
     this.policies = repos.policies;
     this.staff = repos.staff;
     this.sessions = repos.sessions;
@@ -99,11 +110,14 @@ export class KyselyStore implements Store {
     this.records = repos.records;
     this.audit = repos.audit;
     this.rotations = repos.rotations;
+    this.imports = repos.imports;
   }
 
   async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
     try {
-      return await this.#db.transaction().execute((trx) => work(repositories(trx, this.capabilities)));
+      return await this.#db
+        .transaction()
+        .execute((trx) => work(repositories(trx, this.capabilities, this.#auditHint)));
     } catch (error) {
       // The driver's message may quote the conflicting values; only the fact of the conflict leaves.
       if (isUniqueViolation(error))

@@ -6,6 +6,7 @@ import type {
   TrainingRepository,
 } from './access.js';
 import type { Engine, StoreCapabilities } from './dialect.js';
+import type { ImportRepository } from './imports.js';
 import type { PolicyRepository } from './policy.js';
 
 /** An API token as the services see it; the token itself is never stored, only its hash. */
@@ -135,30 +136,115 @@ export interface RecordRepository {
   deleteForSubject(subjectId: string): Promise<number>;
 }
 
-/** One audit entry as stored: the canonical bytes and their place in the hash chain. */
+/**
+ * One audit entry: its canonical bytes (its leaf in the Merkle log) and the subject pseudonym
+ * (an indexed column, checked against the canonical bytes by verification). `at`, `action` and
+ * `actor` are read from the canonical bytes, not stored apart.
+ */
 export interface AuditRow {
+  /** 1-based position; the entry's leaf index is `seq - 1`. */
   readonly seq: number;
   readonly at: string;
   readonly action: string;
   readonly actor: string;
   readonly subjectRef: string | null;
+  /** Exactly the bytes the leaf hash covers (canonical JSON, UTF-8). */
   readonly canonical: Buffer;
-  readonly prevHash: Buffer;
+}
+
+/**
+ * The Merkle log's head: its size and frontier, the roots of the perfect subtrees that make up
+ * the whole tree (one per set bit of `size`, largest first, 32 bytes each, concatenated).
+ */
+export interface AuditHead {
+  readonly size: number;
+  readonly frontier: Buffer;
+}
+
+/** A perfect subtree's hash under its post-order storage id (see `src/domain/audit/tree.ts`). */
+export interface AuditNode {
+  readonly id: number;
   readonly hash: Buffer;
+}
+
+/** A signed checkpoint as stored; the signed note text is rebuilt from these columns. */
+export interface AuditCheckpointRecord {
+  readonly treeSize: number;
+  readonly rootHash: Buffer;
+  readonly origin: string;
+  /** ISO-8601 signing time (the checkpoint's `time` line). */
+  readonly signedAt: string;
+  /** The signed-note key id (uint32) of the signing key. */
+  readonly keyId: number;
+  /** The 64-byte Ed25519 signature. */
+  readonly signature: Buffer;
+}
+
+/** Consecutive entries for bulk verification, without an object per row. */
+export interface AuditEntryBatch {
+  readonly count: number;
+  /** The canonical bytes of each entry, in sequence order, joined by one 0x00 byte. */
+  readonly bytes: Buffer;
+  /** Byte length of each entry's canonical bytes. */
+  readonly lengths: Uint32Array;
+  /** Each entry's `subjectRef`, `-` for null, joined by `,`. */
+  readonly subjects: string;
+}
+
+/** Consecutive stored nodes (post-order ids), hashes concatenated in id order. */
+export interface AuditNodeBatch {
+  readonly count: number;
+  readonly bytes: Buffer;
+}
+
+export interface AuditTableStats {
+  readonly count: number;
+  readonly min: number | null;
+  readonly max: number | null;
 }
 
 export interface AuditRepository {
   /**
-   * Takes the chain's head for this unit of work: on engines with concurrent writers the row
-   * lock is held until commit, so appenders are serialised and the chain cannot fork.
-   * Returns the last sequence number and hash.
+   * Takes the log's head for this unit of work: on engines with concurrent writers the row lock
+   * is held until commit, so appenders are serialised and the tree cannot fork.
    */
-  lockHead(): Promise<{ readonly seq: number; readonly hash: Buffer }>;
+  lockHead(): Promise<AuditHead>;
+  /** The head as last committed, without a lock. */
+  head(): Promise<AuditHead>;
+  /**
+   * The head this process last read or wrote, if any: only a guess (another process may have
+   * appended since, or that unit of work rolled back), to be confirmed by {@link swapHead}.
+   */
+  headHint(): AuditHead | undefined;
+  /**
+   * Replaces the head with `next` if it still equals `expected` (size and frontier), taking the
+   * head's lock like {@link lockHead}; false, changing nothing, when it does not.
+   */
+  swapHead(expected: AuditHead, next: AuditHead): Promise<boolean>;
+  setHead(head: AuditHead): Promise<void>;
+  /** Stores entries; only `seq`, `subjectRef` and `canonical` are written (the rest is in the canonical bytes). */
   insertMany(rows: readonly AuditRow[]): Promise<void>;
-  setHead(seq: number, hash: Buffer): Promise<void>;
+  insertNodes(nodes: readonly AuditNode[]): Promise<void>;
   /** Entries with `from <= seq < to`, in order. */
   range(from: number, to: number): Promise<AuditRow[]>;
   count(): Promise<number>;
+  /** The stored nodes among `ids` (missing ones are absent from the map). */
+  nodes(ids: readonly number[]): Promise<Map<number, Buffer>>;
+  /** Stored nodes with `from <= id < to`, in order. */
+  nodeRange(from: number, to: number): Promise<AuditNode[]>;
+  /** Entries with `from <= seq < to` as one batch (verification). */
+  scanEntries(from: number, to: number): Promise<AuditEntryBatch>;
+  /** Nodes with `from <= id < to` as one batch (verification). */
+  scanNodes(from: number, to: number): Promise<AuditNodeBatch>;
+  /** Count, lowest and highest `seq` of the entries and `id` of the nodes. */
+  stats(): Promise<{ readonly entries: AuditTableStats; readonly nodes: AuditTableStats }>;
+  /** Entries whose `seq` is outside `[1, size]` and nodes whose id is outside `[0, nodeCount)`. */
+  strays(size: number, nodeCount: number, limit: number): Promise<{ seqs: number[]; nodeIds: number[] }>;
+  /** Stores a checkpoint; false when one for that tree size exists already. */
+  insertCheckpoint(checkpoint: AuditCheckpointRecord): Promise<boolean>;
+  latestCheckpoint(): Promise<AuditCheckpointRecord | undefined>;
+  /** Checkpoints with `treeSize > after`, smallest first. */
+  checkpoints(after: number, limit: number): Promise<AuditCheckpointRecord[]>;
 }
 
 export interface RotationRecord {
@@ -193,6 +279,7 @@ export interface Repositories {
   readonly records: RecordRepository;
   readonly audit: AuditRepository;
   readonly rotations: RotationRepository;
+  readonly imports: ImportRepository;
 }
 
 export interface MigrationOutcome {

@@ -25,7 +25,12 @@ export interface Database extends AccessTables {
   records: RecordTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_nodes: AuditNodeTable;
+  audit_checkpoints: AuditCheckpointTable;
   key_rotations: KeyRotationTable;
+  import_runs: ImportRunTable;
+  import_orders: ImportOrderTable;
+  import_rejects: ImportRejectTable;
 }
 
 /** Marks a column the database fills in. Re-exported so tables can use it without importing kysely. */
@@ -69,21 +74,34 @@ export interface RecordTable {
   updated_at: string;
 }
 
+/** Audit entries: the canonical bytes are the Merkle leaves; `subject_ref` is an index over them. */
 export interface AuditLogTable {
   seq: number;
-  at: string;
-  action: string;
-  actor: string;
   subject_ref: string | null;
   canonical: Buffer;
-  prev_hash: Buffer;
+}
+
+/** One row: the Merkle log's size and frontier. Appenders lock it first. */
+export interface AuditHeadTable {
+  id: number;
+  size: number;
+  frontier: Buffer;
+}
+
+/** Every perfect subtree of the Merkle log, by post-order id (see src/domain/audit/tree.ts). */
+export interface AuditNodeTable {
+  id: number;
   hash: Buffer;
 }
 
-export interface AuditHeadTable {
-  id: number;
-  seq: number;
-  hash: Buffer;
+/** Signed checkpoints (C2SP tlog-checkpoint), one per tree size. */
+export interface AuditCheckpointTable {
+  tree_size: number;
+  root_hash: Buffer;
+  origin: string;
+  signed_at: string;
+  key_id: number;
+  signature: Buffer;
 }
 
 export interface KeyRotationTable {
@@ -179,4 +197,36 @@ export interface PolicyVersionTable {
   published_at: string;
   requires_reconsent: number;
   reconsent_purposes: string;
+}
+
+/** Bulk imports (migration 0007): runs with checkpoints, imported order ids, rejected rows. */
+export interface ImportRunTable {
+  id: string;
+  source: string;
+  file_sha256: string;
+  settings: string;
+  format: string;
+  encoding: string;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  checkpoint: number;
+  counts: string;
+}
+
+export interface ImportOrderTable {
+  source: string;
+  order_id: string;
+  run_id: string;
+  imported_at: string;
+}
+
+export interface ImportRejectTable {
+  run_id: string;
+  ordinal: number;
+  line: number;
+  /** JSON array of header names. */
+  columns: string;
+  /** JSON array of reason codes. */
+  reasons: string;
 }

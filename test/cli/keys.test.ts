@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { openRuntime } from '../../src/services/runtime.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
+import { TEST_ROLES } from '../support/roles.js';
 
 describe('custodian keys', () => {
   const dirs: { remove: () => void }[] = [];
@@ -18,10 +19,10 @@ describe('custodian keys', () => {
     const init = await runCli(['init', '--json'], { cwd: d.path });
     expect(init.code).toBe(0);
     const configPath = join(d.path, 'custodian.yaml');
-    const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config);
+    const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config, { roles: TEST_ROLES });
     for (let i = 0; i < subjects; i++) {
       await rt.vault.collect(
-        { kind: 'token', id: 't', name: 't', role: 'operator' },
+        { kind: 'token', id: 't', name: 't', role: 'tester', trainingCurrent: true },
         {
           collection: 'profile',
           identities: { oaid: `oaid-${i}` },

@@ -6,8 +6,9 @@ import { openRuntime } from '../../src/services/runtime.js';
 import { initProject } from '../../src/services/setup.js';
 import type { Principal } from '../../src/services/tokens.js';
 import { tempDir } from '../support/tmp.js';
+import { TEST_ROLES } from '../support/roles.js';
 
-const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'operator' };
+const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'tester', trainingCurrent: true };
 
 /** `custodian keys rotate --subjects` in another process while this one keeps collecting and reading. */
 describe('online key rotation beside a serving process', () => {
@@ -16,7 +17,7 @@ describe('online key rotation beside a serving process', () => {
 
   it('re-encrypts everyone while collects and reads keep succeeding', async () => {
     const { configPath } = await initProject({ dir: dir.path });
-    const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config);
+    const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config, { roles: TEST_ROLES });
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) {
       const r = await rt.vault.collect(operator, {
@@ -47,7 +48,9 @@ describe('online key rotation beside a serving process', () => {
       },
     );
     let stdout = '';
+    let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = once(child, 'exit');
     let served = 0;
     const child_ = { running: true };
@@ -67,7 +70,7 @@ describe('online key rotation beside a serving process', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await exited;
-    expect(child.exitCode).toBe(0);
+    expect(child.exitCode, stderr).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ kind: 'subjects', processed: 300 });
     const status = await rt.rotation.status();
     expect(status.keys.byVersion).toEqual([{ version: 2, keys: 300 }]);

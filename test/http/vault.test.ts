@@ -8,7 +8,7 @@ describe('vault over HTTP', () => {
   const [c] = generateCustomers('http-vault', 1);
   beforeAll(async () => {
     t = await testApp();
-    headers = { authorization: `Bearer ${t.token}` };
+    headers = { authorization: `Bearer ${t.testerToken}` };
   });
   afterAll(() => t.close());
 

@@ -9,11 +9,12 @@ import { initProject } from '../../src/services/setup.js';
 import type { Principal } from '../../src/services/tokens.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
+import { TEST_ROLES } from '../support/roles.js';
 
 const LIBRARY = process.env['CUSTODIAN_TEST_PKCS11_LIBRARY'] ?? '/usr/lib/softhsm/libsofthsm2.so';
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/softhsm-init.sh');
 const PIN = '87654321';
-const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'operator' };
+const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'tester', trainingCurrent: true };
 const available = existsSync(LIBRARY);
 
 /** The vault end to end with its root key inside a SoftHSM2 token, reached through the CLI and the runtime. */
@@ -45,7 +46,9 @@ if (!available && process.env['CI'] !== 'true') {
 
     it('moves from a file root to a token root and keeps every customer readable', async () => {
       // Customers collected under the file root.
-      const first = await openRuntime(loadConfig({ explicit: configPath, env: env() }).config);
+      const first = await openRuntime(loadConfig({ explicit: configPath, env: env() }).config, {
+        roles: TEST_ROLES,
+      });
       const { subjectId } = await first.vault.collect(operator, {
         collection: 'customs',
         fields: { realName: '张三', nationalId: '11010519491231002X' },
@@ -89,7 +92,9 @@ if (!available && process.env['CI'] !== 'true') {
           '',
         ),
       );
-      const rt = await openRuntime(loadConfig({ explicit: configPath, env: env() }).config);
+      const rt = await openRuntime(loadConfig({ explicit: configPath, env: env() }).config, {
+        roles: TEST_ROLES,
+      });
       try {
         expect(rt.keyring.rootKeyId).toBe('pkcs11:custodian-test/custodian-root');
         const view = await rt.vault.read(operator, subjectId, 'customs-clearance');
@@ -114,7 +119,9 @@ if (!available && process.env['CI'] !== 'true') {
 
     it('fails closed with a wrong PIN', async () => {
       await expect(
-        openRuntime(loadConfig({ explicit: configPath, env: { CUSTODIAN_PKCS11_PIN: '00000000' } }).config),
+        openRuntime(loadConfig({ explicit: configPath, env: { CUSTODIAN_PKCS11_PIN: '00000000' } }).config, {
+          roles: TEST_ROLES,
+        }),
       ).rejects.toMatchObject({
         code: 'ERR_KEY_UNAVAILABLE',
       });

@@ -6,8 +6,9 @@ import { decodeSealedFields } from '../../src/services/sealed-record.js';
 import { initProject } from '../../src/services/setup.js';
 import type { Principal } from '../../src/services/tokens.js';
 import { tempDir } from '../support/tmp.js';
+import { TEST_ROLES } from '../support/roles.js';
 
-const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'operator' };
+const operator: Principal = { kind: 'token', id: 'tok', name: 'op', role: 'tester', trainingCurrent: true };
 
 /** A deployment that must use the SM algorithms (R14): SM4-GCM data keys and HMAC-SM3 indexes. */
 describe('vault under crypto.suite: sm4-gcm', () => {
@@ -15,7 +16,7 @@ describe('vault under crypto.suite: sm4-gcm', () => {
   let rt: Runtime;
   beforeAll(async () => {
     const { configPath } = await initProject({ dir: dir.path, suite: 'sm4-gcm' });
-    rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config);
+    rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config, { roles: TEST_ROLES });
   });
   afterAll(async () => {
     await rt.close();

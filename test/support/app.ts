@@ -5,6 +5,8 @@ import { buildApp, type App } from '../../src/http/app.js';
 import { createLogger } from '../../src/http/logger.js';
 import { initProject } from '../../src/services/setup.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
+import { issueToken } from '../../src/services/tokens.js';
+import { TEST_ROLES } from './roles.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from './tmp.js';
 
@@ -14,8 +16,10 @@ export interface TestApp {
   readonly runtime: Runtime;
   readonly config: Config;
   readonly dir: string;
-  /** The bootstrap token. */
+  /** The bootstrap token (role security-admin: no customer data). */
   readonly token: string;
+  /** A token of the test role `tester`: every permission and purpose, capped only by the data map. */
+  readonly testerToken: string;
   /** Every log line the app wrote, raw. */
   readonly logs: string[];
   close(): Promise<void>;
@@ -36,8 +40,6 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     writeFileSync(configPath, options.edit(readFileSync(configPath, 'utf8')));
   }
   const { config } = loadConfig({ explicit: configPath, env: {} });
-  const runtime = await openRuntime(config, options.now ? { now: options.now } : {});
-  const store = runtime.store;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -45,9 +47,17 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       done();
     },
   });
+  const logger = createLogger('debug', sink);
+  const runtime = await openRuntime(config, {
+    roles: TEST_ROLES,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const { token: testerToken } = await issueToken(runtime.store, { name: 'tester', role: 'tester' });
+  const store = runtime.store;
   const app = await buildApp({
     runtime,
-    logger: createLogger('debug', sink),
+    logger,
     ...(options.now ? { now: options.now } : {}),
   });
   await app.ready();
@@ -58,6 +68,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     config,
     dir: dir.path,
     token: adminToken,
+    testerToken,
     logs,
     async close() {
       await app.close();

@@ -6,7 +6,28 @@
  */
 
 export type AuditAction =
-  'collect' | 'read' | 'search' | 'erase' | 'keys.rotate-root' | 'keys.rotate-subject' | 'keys.rotate-index';
+  | 'collect'
+  | 'read'
+  | 'search'
+  | 'erase'
+  | 'export'
+  | 'keys.rotate-root'
+  | 'keys.rotate-subject'
+  | 'keys.rotate-index'
+  | 'break-glass.grant'
+  | 'break-glass.review'
+  | 'export.request'
+  | 'export.decide'
+  | 'export.download'
+  | 'staff.add'
+  | 'staff.disable'
+  | 'staff.reset-mfa'
+  | 'staff.training'
+  | 'staff.sign-in'
+  | 'staff.sign-in-failed'
+  | 'staff.sign-out'
+  | 'apikey.create'
+  | 'apikey.revoke';
 
 export interface AuditDecisionSummary {
   readonly clear: readonly string[];

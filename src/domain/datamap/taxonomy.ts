@@ -131,3 +131,25 @@ export const CATEGORY_IDS = Object.keys(CATEGORIES) as [Category, ...Category[]]
 export function categorySpec(category: Category): CategorySpec {
   return CATEGORIES[category];
 }
+
+/**
+ * Kinds of PI a free-text field (a buyer message, a service note) may contain. A field's
+ * `freeText.declares` lists the kinds it is declared to hold; the free-text policy applies to the
+ * others (see `screenFreeText` in `minimise.ts`).
+ */
+export const PII_TYPES = ['mobile', 'national-id', 'bank-card', 'email', 'uscc', 'passport'] as const;
+export type PiiType = (typeof PII_TYPES)[number];
+
+/**
+ * The category each kind of PI belongs to, so that a free-text field declared to hold resident
+ * ids is treated as holding sensitive PI. A Unified Social Credit Code names an organisation, not
+ * a person, so it has none.
+ */
+export const PII_TYPE_CATEGORY: { readonly [T in PiiType]: Category | undefined } = {
+  mobile: 'contact.phone',
+  'national-id': 'identity.national-id',
+  'bank-card': 'financial.bank-card',
+  email: 'contact.email',
+  uscc: undefined,
+  passport: 'identity.passport',
+};

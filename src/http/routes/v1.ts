@@ -1,54 +1,38 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { CustodianError } from '../../domain/errors.js';
-import { authenticate } from '../../services/tokens.js';
 import type { AppContext } from '../app.js';
-import { problemFor, problemSchema, sendProblem } from '../problem.js';
+import { authenticateRequest } from '../auth.js';
+import { enforcePermission } from '../permissions.js';
+import { problemFor, sendProblem } from '../problem.js';
+import { auditLogRoutes } from './audit-log.js';
+import { authRoutes } from './auth.js';
+import { oversightRoutes } from './oversight.js';
 import { vaultRoutes } from './vault.js';
 
 export interface V1RouteOptions {
   readonly context: AppContext;
 }
 
-const BEARER = /^Bearer ([^\s]+)$/i;
-
 /**
- * Everything under `/v1` requires a bearer token (fail closed): the hook runs before any
- * handler, and unknown `/v1` paths answer 401 to an anonymous caller rather than revealing
- * which routes exist.
+ * Everything under `/v1` requires a principal (fail closed): a bearer API key or a staff session
+ * cookie (src/http/auth.ts). The hook runs before any handler; only routes marked
+ * `config: { public: true }` (sign-in, sign-out) skip it, and unknown `/v1` paths answer 401 to
+ * an anonymous caller rather than revealing which routes exist.
  */
 export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = async (app, { context }) => {
   app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    if (header === undefined)
-      throw new CustodianError('ERR_AUTH_REQUIRED', 'send Authorization: Bearer <token>');
-    const match = BEARER.exec(header);
-    if (!match?.[1])
-      throw new CustodianError('ERR_AUTH_INVALID', 'the Authorization header is not a bearer token');
-    request.principal = await authenticate(context.store, match[1], context.now());
+    if (request.routeOptions.config.public === true) return;
+    request.principal = await authenticateRequest(context, request);
   });
+
+  // Before validation: a caller without the permission learns nothing about the route's inputs.
+  app.addHook('preValidation', enforcePermission(context));
 
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problemFor('ERR_ROUTE_NOT_FOUND', request.id)),
   );
 
-  app.get(
-    '/me',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'The calling principal',
-        response: {
-          200: z.object({ kind: z.enum(['token', 'staff']), id: z.string(), name: z.string(), role: z.string() }),
-          401: problemSchema,
-        },
-      },
-    },
-    (request) => {
-      const principal = request.principal;
-      if (principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
-      return principal;
-    },
-  );
+  await app.register(authRoutes, { context });
   await app.register(vaultRoutes, { context });
+  await app.register(oversightRoutes, { context });
+  await app.register(auditLogRoutes, { context });
 };

@@ -62,6 +62,7 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
   app.post(
     '/records',
     {
+      config: { permission: 'vault.collect' },
       schema: {
         tags: ['vault'],
         summary: 'Collect a record: fields are checked against the data map, sealed and indexed',
@@ -90,6 +91,7 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
   app.get(
     '/subjects/:id',
     {
+      config: { permission: 'vault.read' },
       schema: {
         tags: ['vault'],
         summary: "Read a subject's records for a purpose; each field is clear, masked or withheld",
@@ -104,6 +106,7 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
   app.get(
     '/subjects',
     {
+      config: { permission: 'vault.search' },
       schema: {
         tags: ['vault'],
         summary: 'Find subjects by one identity through the blind index',
@@ -131,6 +134,7 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
   app.delete(
     '/subjects/:id',
     {
+      config: { permission: 'vault.erase' },
       schema: {
         tags: ['vault'],
         summary: 'Erase a subject by crypto-shredding; returns a receipt',

@@ -3,7 +3,9 @@ import type { ColumnTypes } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
 import { vault } from './0002-vault.js';
 import { policy } from './0003-policy.js';
+import { auditMerkle } from './0004-audit-merkle.js';
 import { access } from './0005-access.js';
+import { imports } from './0007-imports.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -16,7 +18,9 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0001-foundation': foundation(types),
         '0002-vault': vault(types),
         '0003-policy': policy(types),
+        '0004-audit-merkle': auditMerkle(types),
         '0005-access': access(types),
+        '0007-imports': imports(types),
       });
     },
   };

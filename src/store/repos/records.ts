@@ -1,13 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type {
-  AuditRepository,
-  AuditRow,
-  IdentityRecord,
-  IdentityRepository,
-  RecordRepository,
-  RecordRow,
-} from '../store.js';
-import type { AuditLogTable, Database, IdentityTable, RecordTable } from '../types.js';
+import type { IdentityRecord, IdentityRepository, RecordRepository, RecordRow } from '../store.js';
+import type { Database, IdentityTable, RecordTable } from '../types.js';
 
 export class KyselyIdentityRepository implements IdentityRepository {
   readonly #db: Kysely<Database>;
@@ -180,78 +173,5 @@ function toRecord(row: Selectable<RecordTable>): RecordRow {
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  };
-}
-
-export class KyselyAuditRepository implements AuditRepository {
-  readonly #db: Kysely<Database>;
-  constructor(db: Kysely<Database>) {
-    this.#db = db;
-  }
-
-  async lockHead(): Promise<{ seq: number; hash: Buffer }> {
-    // A no-op UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) for this transaction.
-    const row = await this.#db
-      .updateTable('audit_head')
-      .set((eb) => ({ seq: eb.ref('seq') }))
-      .where('id', '=', 1)
-      .returning(['seq', 'hash'])
-      .executeTakeFirstOrThrow();
-    return { seq: Number(row.seq), hash: Buffer.from(row.hash) };
-  }
-
-  async insertMany(rows: readonly AuditRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#db
-      .insertInto('audit_log')
-      .values(
-        rows.map((r) => ({
-          seq: r.seq,
-          at: r.at,
-          action: r.action,
-          actor: r.actor,
-          subject_ref: r.subjectRef,
-          canonical: r.canonical,
-          prev_hash: r.prevHash,
-          hash: r.hash,
-        })),
-      )
-      .execute();
-  }
-
-  async setHead(seq: number, hash: Buffer): Promise<void> {
-    await this.#db.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
-  }
-
-  async range(from: number, to: number): Promise<AuditRow[]> {
-    const rows = await this.#db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('seq', '>=', from)
-      .where('seq', '<', to)
-      .orderBy('seq')
-      .execute();
-    return rows.map(toAudit);
-  }
-
-  async count(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-}
-
-function toAudit(row: Selectable<AuditLogTable>): AuditRow {
-  return {
-    seq: Number(row.seq),
-    at: row.at,
-    action: row.action,
-    actor: row.actor,
-    subjectRef: row.subject_ref,
-    canonical: Buffer.from(row.canonical),
-    prevHash: Buffer.from(row.prev_hash),
-    hash: Buffer.from(row.hash),
   };
 }

@@ -1,0 +1,76 @@
+/**
+ * `npm run bench -- [name ...] [flags]`: runs the named benchmarks (all when none is named). Each
+ * prints exactly one JSON line on stdout; progress goes to stderr. See BENCHMARKS.md.
+ */
+import { crypto } from './crypto.js';
+import { ingest, INGEST_FLOOR } from './ingest/index.js';
+import { parseCommandLine, UsageError, type BenchOptions } from './lib/cli.js';
+import { emit, note } from './lib/out.js';
+
+interface Benchmark {
+  readonly summary: string;
+  readonly run: (options: BenchOptions) => Promise<Record<string, unknown>>;
+  /** True when the result meets the benchmark's floor (checked with --check). */
+  readonly ok?: (result: Readonly<Record<string, unknown>>) => boolean;
+}
+
+const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  ingest: {
+    summary: 'rows/s inserted plain vs through vault.collect / collectMany, and their ratio',
+    run: ingest,
+    ok: (result) => typeof result['ratio'] === 'number' && result['ratio'] >= INGEST_FLOOR,
+  },
+  crypto: {
+    summary: 'sealField/openField and blind-index tokens/s against raw createCipheriv AES-256-GCM',
+    run: crypto,
+  },
+};
+
+const USAGE = `usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')} ...] [flags]
+
+${Object.entries(BENCHMARKS)
+  .map(([name, b]) => `  ${name.padEnd(8)} ${b.summary}`)
+  .join('\n')}
+
+flags:
+  --rows N         rows per timed run (ingest; default 20000)
+  --suite S        aes-256-gcm | sm4-gcm (ingest; default aes-256-gcm)
+  --engine E       sqlite | postgres (ingest; default sqlite)
+  --rounds N       timed runs per side and mode, best reported (ingest; default 3)
+  --warmup N       untimed rows per side and mode (ingest; default 1000)
+  --batch N        rows per transaction in the batched mode (ingest; default 500)
+  --seconds S      measuring time per operation (crypto; default 1.5)
+  --keep           keep the temporary folder / database
+  --check          exit 1 when a benchmark misses its floor (ingest: ratio >= ${INGEST_FLOOR})
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+    const unknown = parsed.names.filter((n) => !Object.hasOwn(BENCHMARKS, n));
+    if (unknown.length > 0) throw new UsageError(`unknown benchmark: ${unknown.join(', ')}`);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    note(`${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    note(USAGE);
+    return 0;
+  }
+  const names = parsed.names.length > 0 ? parsed.names : Object.keys(BENCHMARKS);
+  let status = 0;
+  for (const name of names) {
+    const bench = BENCHMARKS[name]!;
+    const result = await bench.run(parsed.options);
+    emit(result);
+    if (parsed.options.check && bench.ok && !bench.ok(result)) {
+      note(`${name}: below its floor`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+process.exitCode = await main(process.argv.slice(2));

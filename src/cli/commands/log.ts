@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CustodianError } from '../../domain/errors.js';
+import { openRuntime } from '../../services/runtime.js';
+import type { CliIO } from '../io.js';
+import { progress } from '../progress.js';
+import { loadFor, usage } from '../shared.js';
+
+interface VerifyOptions {
+  config?: string;
+  fromCheckpoint?: string;
+  json?: boolean;
+  batch: string;
+}
+
+interface CheckpointOptions {
+  config?: string;
+  export?: string;
+  json?: boolean;
+}
+
+export function logCommand(program: Command, io: CliIO): void {
+  const log = program
+    .command('log')
+    .description('the tamper-evident audit log: verify it, sign and export checkpoints (docs/audit-log.md)');
+
+  log
+    .command('verify')
+    .description(
+      'recompute the Merkle tree from every stored entry and check the stored nodes, the head and every checkpoint; exit 1 naming the first bad entry',
+    )
+    .option('--config <file>', 'configuration file')
+    .option(
+      '--from-checkpoint <file>',
+      'also check a checkpoint kept off-site: its signature, and that the log still extends it',
+    )
+    .option('--batch <n>', 'entries per batch', '16384')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: VerifyOptions) => {
+      if (!/^\d{1,7}$/.test(opts.batch) || Number(opts.batch) < 2)
+        throw usage('--batch: expected an integer of 2 or more');
+      let offsite: string | undefined;
+      if (opts.fromCheckpoint !== undefined) {
+        const path = resolve(io.cwd, opts.fromCheckpoint);
+        try {
+          offsite = readFileSync(path, 'utf8');
+        } catch (cause) {
+          throw new CustodianError('ERR_USAGE_INVALID', `--from-checkpoint: cannot read ${path}`, { cause });
+        }
+      }
+      const runtime = await openRuntime(loadFor(io, opts.config).config, { checkpoints: false });
+      const bar = progress(io, 'verifying audit log');
+      try {
+        const report = await runtime.auditLog.verify({
+          batchSize: Number(opts.batch),
+          ...(offsite === undefined ? {} : { offsite }),
+          onProgress: (p) => bar.update(p.done, p.total),
+        });
+        bar.stop();
+        if (opts.json) io.out(`${JSON.stringify(report)}\n`);
+        else {
+          const rate = report.seconds > 0 ? Math.round(report.treeSize / report.seconds) : report.treeSize;
+          const lines = [
+            `entries      ${report.treeSize}`,
+            `root         ${report.rootHash}`,
+            `nodes        ${report.nodesChecked} checked`,
+            `checkpoints  ${report.checkpointsChecked} checked${report.signaturesChecked ? ', signatures verified' : ''}`,
+            ...(report.offsite
+              ? [
+                  `off-site     size ${report.offsite.treeSize}: ${report.offsite.ok ? 'signed, and the log extends it' : 'FAILED'}`,
+                ]
+              : []),
+            `time         ${report.seconds.toFixed(2)} s (${rate} entries/s)`,
+            ...report.problems.map((p) => `PROBLEM      ${p.message}`),
+            ...(report.moreProblems > 0 ? [`             … and ${report.moreProblems} more`] : []),
+            report.ok ? 'The audit log verifies.' : 'The audit log does NOT verify.',
+          ];
+          io.out(`${lines.join('\n')}\n`);
+        }
+        const first = report.problems[0];
+        if (first !== undefined) {
+          throw new CustodianError('ERR_CHECK_FAILED', `audit log verification failed: ${first.message}`, {
+            details: {
+              problems: report.problems.length + report.moreProblems,
+              ...(report.firstBadLeaf === null ? {} : { firstBadLeaf: report.firstBadLeaf }),
+            },
+          });
+        }
+      } finally {
+        bar.stop();
+        await runtime.close();
+      }
+    });
+
+  log
+    .command('checkpoint')
+    .description(
+      'sign a checkpoint of the log as it is now (unless the latest one covers it) and print it; --export writes it to a file to keep off-site',
+    )
+    .option('--config <file>', 'configuration file')
+    .option('--export <file>', 'write the signed checkpoint (C2SP signed note) to this file')
+    .option('--json', 'print the checkpoint as JSON')
+    .action(async (opts: CheckpointOptions) => {
+      const runtime = await openRuntime(loadFor(io, opts.config).config, { checkpoints: false });
+      try {
+        const { checkpoint, created } = await runtime.auditLog.checkpoint();
+        if (opts.export !== undefined)
+          writeFileSync(resolve(io.cwd, opts.export), checkpoint.note, { mode: 0o644 });
+        if (opts.json) {
+          io.out(
+            `${JSON.stringify({
+              origin: checkpoint.origin,
+              treeSize: checkpoint.treeSize,
+              rootHash: checkpoint.rootHash.toString('hex'),
+              time: checkpoint.time,
+              keyId: checkpoint.keyId.toString(16).padStart(8, '0'),
+              created,
+              note: checkpoint.note,
+            })}\n`,
+          );
+        } else if (opts.export !== undefined) {
+          io.out(
+            `${created ? 'Signed' : 'Exported the latest'} checkpoint at size ${checkpoint.treeSize} to ${resolve(io.cwd, opts.export)}.\nKeep it off-site; check it later with: custodian log verify --from-checkpoint <file>\n`,
+          );
+        } else io.out(checkpoint.note);
+      } finally {
+        await runtime.close();
+      }
+    });
+}

@@ -1,0 +1,226 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { parseX25519PublicKey } from '../../crypto/export-file.js';
+import { CustodianError } from '../../domain/errors.js';
+import type { Principal } from '../../services/tokens.js';
+import type { AppContext } from '../app.js';
+import { problemSchema } from '../problem.js';
+
+export interface OversightRouteOptions {
+  readonly context: AppContext;
+}
+
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  410: problemSchema,
+  422: problemSchema,
+};
+
+const grantSchema = z.object({
+  id: z.string(),
+  principalId: z.string(),
+  role: z.string(),
+  subjectId: z.string(),
+  purpose: z.string(),
+  justification: z.string(),
+  ticket: z.string(),
+  grantedAt: z.string(),
+  expiresAt: z.string(),
+  reviewedBy: z.string().nullable(),
+  reviewedAt: z.string().nullable(),
+  reviewOutcome: z.enum(['justified', 'unjustified']).nullable(),
+  reviewNote: z.string().nullable(),
+});
+
+const exportSchema = z.object({
+  id: z.string(),
+  requestedBy: z.string(),
+  requesterRole: z.string(),
+  purpose: z.string(),
+  subjectCount: z.number().int(),
+  recipient: z.enum(['passphrase', 'public-key']),
+  status: z.enum(['pending', 'approved', 'denied', 'downloaded']),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  decisionNote: z.string().nullable(),
+  createdAt: z.string(),
+  downloadedAt: z.string().nullable(),
+});
+
+function principalOf(request: { principal: Principal | null }): Principal {
+  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
+  return request.principal;
+}
+
+function exportView(
+  e: Awaited<ReturnType<AppContext['oversight']['listExports']>>[number],
+): z.infer<typeof exportSchema> {
+  return { ...e, subjectCount: e.subjectIds.length, recipient: e.recipient.kind };
+}
+
+/** Break-glass and export approval over HTTP (R15, R16). */
+export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (app, { context }) => {
+  const { oversight } = context;
+
+  app.post(
+    '/break-glass',
+    {
+      config: { permission: 'breakglass.request' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Ask for time-boxed clear access to one subject beyond policy; audited, alerted, reviewed',
+        body: z.strictObject({
+          subjectId: z.uuid(),
+          purpose: z.string().min(1).max(64),
+          justification: z.string().min(10).max(1000),
+          ticket: z.string().min(1).max(64),
+          minutes: z.number().int().min(1).max(1440).optional(),
+        }),
+        response: { 201: grantSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await oversight.requestBreakGlass(principalOf(request), request.body)),
+  );
+
+  app.get(
+    '/break-glass/reviews',
+    {
+      config: { permission: 'breakglass.review' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Break-glass grants waiting for review',
+        response: { 200: z.object({ grants: z.array(grantSchema) }), ...errors },
+      },
+    },
+    async () => ({ grants: await oversight.pendingReviews() }),
+  );
+
+  app.post(
+    '/break-glass/:id/review',
+    {
+      config: { permission: 'breakglass.review' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Close a break-glass review (a second person)',
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({
+          outcome: z.enum(['justified', 'unjustified']),
+          note: z.string().min(1).max(1000),
+        }),
+        response: { 200: grantSchema, ...errors },
+      },
+    },
+    (request) =>
+      oversight.reviewBreakGlass(
+        principalOf(request),
+        request.params.id,
+        request.body.outcome,
+        request.body.note,
+      ),
+  );
+
+  app.post(
+    '/exports',
+    {
+      config: { permission: 'export.request' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Request an export; above the approval threshold a second person must approve',
+        body: z.strictObject({
+          purpose: z.string().min(1).max(64),
+          subjectIds: z.array(z.uuid()).min(1).max(100_000),
+          recipient: z.discriminatedUnion('kind', [
+            z.strictObject({ kind: z.literal('passphrase') }),
+            z.strictObject({ kind: z.literal('public-key'), publicKey: z.string().min(32).max(1000) }),
+          ]),
+        }),
+        response: { 201: exportSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (request.body.recipient.kind === 'public-key')
+        parseX25519PublicKey(request.body.recipient.publicKey);
+      const record = await oversight.requestExport(principalOf(request), request.body);
+      return reply.code(201).send(exportView(record));
+    },
+  );
+
+  app.get(
+    '/exports',
+    {
+      config: { permission: 'export.approve' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Exports, optionally by status',
+        querystring: z.strictObject({
+          status: z.enum(['pending', 'approved', 'denied', 'downloaded']).optional(),
+        }),
+        response: { 200: z.object({ exports: z.array(exportSchema) }), ...errors },
+      },
+    },
+    async (request) => ({ exports: (await oversight.listExports(request.query.status)).map(exportView) }),
+  );
+
+  app.post(
+    '/exports/:id/decision',
+    {
+      config: { permission: 'export.approve' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Approve or deny a pending export (a second person)',
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({ approve: z.boolean(), note: z.string().min(1).max(1000) }),
+        response: { 200: exportSchema, ...errors },
+      },
+    },
+    async (request) =>
+      exportView(
+        await oversight.decideExport(
+          principalOf(request),
+          request.params.id,
+          request.body.approve,
+          request.body.note,
+        ),
+      ),
+  );
+
+  app.post(
+    '/exports/:id/download',
+    {
+      config: { permission: 'export.request' },
+      schema: {
+        tags: ['oversight'],
+        summary: 'Download an approved export once, encrypted for its recipient (custodian-export/1 JSON)',
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({
+          passphrase: z.string().min(12).max(1000).optional(),
+          publicKey: z.string().min(32).max(1000).optional(),
+        }),
+        response: { 200: z.string(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { passphrase, publicKey } = request.body;
+      if ((passphrase === undefined) === (publicKey === undefined)) {
+        throw new CustodianError('ERR_VALIDATION_FAILED', 'give exactly one of passphrase or publicKey');
+      }
+      const to =
+        passphrase !== undefined
+          ? ({ kind: 'passphrase', passphrase } as const)
+          : ({ kind: 'public-key', publicKey: parseX25519PublicKey(publicKey!) } as const);
+      const { file } = await oversight.downloadExport(principalOf(request), request.params.id, to);
+      return reply
+        .type('application/json')
+        .header('content-disposition', `attachment; filename="custodian-export-${request.params.id}.json"`)
+        .header('cache-control', 'no-store')
+        .serializer((s) => s as string)
+        .send(file.toString('utf8'));
+    },
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,107 @@
+import nodemailer from 'nodemailer';
+import type { NotifyConfig } from '../config/schema.js';
+
+/**
+ * An alert: something a human must look at (break-glass use, an anomaly, an incident). Alerts
+ * carry ids, roles, purposes and counts — never personal data — because they leave the vault by
+ * email and webhook.
+ */
+export interface Alert {
+  /** Stable kind, e.g. `break-glass.granted`, `anomaly.bulk-read`. */
+  readonly kind: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly summary: string;
+  readonly at: string;
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface Notifier {
+  /** Delivers to every configured channel; resolves with the channels that failed (never throws). */
+  notify(alert: Alert): Promise<readonly string[]>;
+}
+
+interface AlertLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Log always; webhook and SMTP when configured. A failing channel is logged, never fatal to the caller. */
+export function createNotifier(config: NotifyConfig, log: AlertLog): Notifier {
+  const channels: { name: string; send: (alert: Alert) => Promise<void> }[] = [];
+  if (config.webhook) {
+    const { url, secret, timeoutMs } = config.webhook;
+    channels.push({
+      name: 'webhook',
+      async send(alert) {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(secret ? { authorization: `Bearer ${secret}` } : {}),
+          },
+          body: JSON.stringify({ source: 'custodian', ...alert }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+      },
+    });
+  }
+  if (config.smtp) {
+    const smtp = config.smtp;
+    const transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      requireTLS: !smtp.secure && smtp.requireTls,
+      ignoreTLS: !smtp.secure && !smtp.requireTls,
+      ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
+    });
+    channels.push({
+      name: 'smtp',
+      async send(alert) {
+        await transport.sendMail({
+          from: smtp.from,
+          to: smtp.to,
+          subject: `[Custodian ${alert.severity}] ${alert.summary}`,
+          text: formatAlert(alert),
+        });
+      },
+    });
+  }
+  return {
+    async notify(alert) {
+      log.warn(
+        { alert: { kind: alert.kind, severity: alert.severity, details: alert.details } },
+        alert.summary,
+      );
+      const failed: string[] = [];
+      await Promise.all(
+        channels.map(async (channel) => {
+          try {
+            await channel.send(alert);
+          } catch (error) {
+            failed.push(channel.name);
+            log.error(
+              { channel: channel.name, kind: alert.kind, error: (error as Error).name },
+              'alert delivery failed',
+            );
+          }
+        }),
+      );
+      return failed;
+    },
+  };
+}
+
+export function formatAlert(alert: Alert): string {
+  const lines = [
+    alert.summary,
+    '',
+    `kind:     ${alert.kind}`,
+    `severity: ${alert.severity}`,
+    `at:       ${alert.at}`,
+    '',
+  ];
+  for (const [key, value] of Object.entries(alert.details)) lines.push(`${key}: ${String(value)}`);
+  return `${lines.join('\n')}\n`;
+}

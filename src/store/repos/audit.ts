@@ -1,0 +1,344 @@
+import { CompiledQuery, PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import type {
+  AuditCheckpointRecord,
+  AuditEntryBatch,
+  AuditHead,
+  AuditNode,
+  AuditNodeBatch,
+  AuditRepository,
+  AuditRow,
+  AuditTableStats,
+} from '../store.js';
+import type { AuditCheckpointTable, AuditLogTable, Database } from '../types.js';
+
+/** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const INSERT_CHUNK = 2000;
+const ZERO = Buffer.from([0]);
+
+/**
+ * The batch scans concatenate a range of rows into one value, so a verifier reads a million
+ * entries without a million row objects. The aggregate differs between engines: SQLite's
+ * `group_concat` yields text (cast back to a blob, byte for byte) and follows the ordered
+ * subquery; PostgreSQL's `string_agg` over bytea takes its own `ORDER BY`.
+ */
+function entryScan(pg: boolean, from: number, to: number) {
+  return pg
+    ? sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number | string }>`
+        select string_agg(canonical, '\\x00'::bytea order by seq) as bytes,
+               string_agg(length(canonical)::text, ',' order by seq) as lengths,
+               string_agg(coalesce(subject_ref, '-'), ',' order by seq) as subjects,
+               count(*) as n
+        from audit_log where seq >= ${from} and seq < ${to}`
+    : sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number }>`
+        select cast(group_concat(canonical, ${ZERO}) as blob) as bytes,
+               group_concat(length(canonical)) as lengths,
+               group_concat(coalesce(subject_ref, '-')) as subjects,
+               count(*) as n
+        from (select canonical, subject_ref from audit_log where seq >= ${from} and seq < ${to} order by seq)`;
+}
+
+function nodeScan(pg: boolean, from: number, to: number) {
+  return pg
+    ? sql<{ bytes: Buffer | null; n: number | string }>`
+        select string_agg(hash, ''::bytea order by id) as bytes, count(*) as n
+        from audit_nodes where id >= ${from} and id < ${to}`
+    : sql<{ bytes: Buffer | null; n: number }>`
+        select cast(group_concat(hash, '') as blob) as bytes, count(*) as n
+        from (select hash from audit_nodes where id >= ${from} and id < ${to} order by id)`;
+}
+
+function asBuffer(value: Buffer | null | undefined): Buffer {
+  if (value === null || value === undefined) return Buffer.alloc(0);
+  return Buffer.isBuffer(value) ? value : Buffer.from(value);
+}
+
+function parseLengths(text: string | null, count: number): Uint32Array {
+  const lengths = new Uint32Array(count);
+  if (text === null) return lengths;
+  let k = 0;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44) {
+      lengths[k++] = n;
+      n = 0;
+    } else n = n * 10 + (c - 48);
+  }
+  lengths[k] = n;
+  return lengths;
+}
+
+/** The last head a process saw (shared by the repositories of one store); a guess, never trusted. */
+export class AuditHeadHint {
+  value: AuditHead | undefined;
+}
+
+/**
+ * The append path runs hand-written statements: Kysely's builder and compiler cost more than
+ * the writes themselves, and every PI operation pays for this path.
+ */
+export class KyselyAuditRepository implements AuditRepository {
+  readonly #db: Kysely<Database>;
+  readonly #pg: boolean;
+  readonly #hint: AuditHeadHint;
+  constructor(db: Kysely<Database>, hint: AuditHeadHint = new AuditHeadHint()) {
+    this.#db = db;
+    this.#pg = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#hint = hint;
+  }
+
+  /** `?` for SQLite, `$n` for PostgreSQL, numbered from `first`. */
+  #params(count: number, first = 1): string[] {
+    return Array.from({ length: count }, (_, i) => (this.#pg ? `$${first + i}` : '?'));
+  }
+
+  async #run<R>(text: string, parameters: readonly unknown[]) {
+    return this.#db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
+  }
+
+  #remember(head: AuditHead): AuditHead {
+    this.#hint.value = { size: head.size, frontier: Buffer.from(head.frontier) };
+    return head;
+  }
+
+  async lockHead(): Promise<AuditHead> {
+    // A no-op UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) for this transaction.
+    const { rows } = await this.#run<{ size: number | string; frontier: Buffer }>(
+      'update audit_head set size = size where id = 1 returning size, frontier',
+      [],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error('the audit head row is missing');
+    return this.#remember({ size: Number(row.size), frontier: Buffer.from(row.frontier) });
+  }
+
+  async head(): Promise<AuditHead> {
+    const row = await this.#db
+      .selectFrom('audit_head')
+      .select(['size', 'frontier'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return { size: Number(row.size), frontier: Buffer.from(row.frontier) };
+  }
+
+  headHint(): AuditHead | undefined {
+    return this.#hint.value;
+  }
+
+  async swapHead(expected: AuditHead, next: AuditHead): Promise<boolean> {
+    const [a, b, c, d] = this.#params(4);
+    const result = await this.#run(
+      `update audit_head set size = ${a}, frontier = ${b} where id = 1 and size = ${c} and frontier = ${d}`,
+      [next.size, next.frontier, expected.size, expected.frontier],
+    );
+    const swapped = (result.numAffectedRows ?? 0n) > 0n;
+    if (swapped) this.#remember(next);
+    else this.#hint.value = undefined;
+    return swapped;
+  }
+
+  async setHead(head: AuditHead): Promise<void> {
+    const [a, b] = this.#params(2);
+    await this.#run(`update audit_head set size = ${a}, frontier = ${b} where id = 1`, [
+      head.size,
+      head.frontier,
+    ]);
+    this.#remember(head);
+  }
+
+  async insertMany(rows: readonly AuditRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const p = this.#params(3 * chunk.length);
+      const values = chunk.map((_, k) => `(${p[3 * k]}, ${p[3 * k + 1]}, ${p[3 * k + 2]})`).join(', ');
+      await this.#run(
+        `insert into audit_log (seq, subject_ref, canonical) values ${values}`,
+        chunk.flatMap((r) => [r.seq, r.subjectRef, r.canonical]),
+      );
+    }
+  }
+
+  async insertNodes(nodes: readonly AuditNode[]): Promise<void> {
+    for (let i = 0; i < nodes.length; i += INSERT_CHUNK) {
+      const chunk = nodes.slice(i, i + INSERT_CHUNK);
+      const p = this.#params(2 * chunk.length);
+      const values = chunk.map((_, k) => `(${p[2 * k]}, ${p[2 * k + 1]})`).join(', ');
+      await this.#run(
+        `insert into audit_nodes (id, hash) values ${values}`,
+        chunk.flatMap((n) => [n.id, n.hash]),
+      );
+    }
+  }
+
+  async range(from: number, to: number): Promise<AuditRow[]> {
+    const rows = await this.#db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>=', from)
+      .where('seq', '<', to)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toAudit);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async nodes(ids: readonly number[]): Promise<Map<number, Buffer>> {
+    const found = new Map<number, Buffer>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+      const rows = await this.#db
+        .selectFrom('audit_nodes')
+        .select(['id', 'hash'])
+        .where('id', 'in', unique.slice(i, i + INSERT_CHUNK))
+        .execute();
+      for (const r of rows) found.set(Number(r.id), Buffer.from(r.hash));
+    }
+    return found;
+  }
+
+  async nodeRange(from: number, to: number): Promise<AuditNode[]> {
+    const rows = await this.#db
+      .selectFrom('audit_nodes')
+      .select(['id', 'hash'])
+      .where('id', '>=', from)
+      .where('id', '<', to)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), hash: Buffer.from(r.hash) }));
+  }
+
+  async scanEntries(from: number, to: number): Promise<AuditEntryBatch> {
+    const { rows } = await entryScan(this.#pg, from, to).execute(this.#db);
+    const row = rows[0];
+    const count = Number(row?.n ?? 0);
+    return {
+      count,
+      bytes: asBuffer(row?.bytes),
+      lengths: parseLengths(row?.lengths ?? null, count),
+      subjects: row?.subjects ?? '',
+    };
+  }
+
+  async scanNodes(from: number, to: number): Promise<AuditNodeBatch> {
+    const { rows } = await nodeScan(this.#pg, from, to).execute(this.#db);
+    const row = rows[0];
+    return { count: Number(row?.n ?? 0), bytes: asBuffer(row?.bytes) };
+  }
+
+  async stats(): Promise<{ entries: AuditTableStats; nodes: AuditTableStats }> {
+    const entries = await this.#db
+      .selectFrom('audit_log')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.min('seq').as('lo'),
+        eb.fn.max('seq').as('hi'),
+      ])
+      .executeTakeFirstOrThrow();
+    const nodes = await this.#db
+      .selectFrom('audit_nodes')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
+      .executeTakeFirstOrThrow();
+    const stat = (r: { n: unknown; lo: unknown; hi: unknown }): AuditTableStats => ({
+      count: Number(r.n),
+      min: r.lo === null ? null : Number(r.lo),
+      max: r.hi === null ? null : Number(r.hi),
+    });
+    return { entries: stat(entries), nodes: stat(nodes) };
+  }
+
+  async strays(
+    size: number,
+    nodeCount: number,
+    limit: number,
+  ): Promise<{ seqs: number[]; nodeIds: number[] }> {
+    const seqs = await this.#db
+      .selectFrom('audit_log')
+      .select('seq')
+      .where((eb) => eb.or([eb('seq', '<', 1), eb('seq', '>', size)]))
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    const nodeIds = await this.#db
+      .selectFrom('audit_nodes')
+      .select('id')
+      .where((eb) => eb.or([eb('id', '<', 0), eb('id', '>=', nodeCount)]))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return { seqs: seqs.map((r) => Number(r.seq)), nodeIds: nodeIds.map((r) => Number(r.id)) };
+  }
+
+  async insertCheckpoint(c: AuditCheckpointRecord): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('audit_checkpoints')
+      .values({
+        tree_size: c.treeSize,
+        root_hash: c.rootHash,
+        origin: c.origin,
+        signed_at: c.signedAt,
+        key_id: c.keyId,
+        signature: c.signature,
+      })
+      .onConflict((oc) => oc.column('tree_size').doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpointRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .orderBy('tree_size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toCheckpoint(row);
+  }
+
+  async checkpoints(after: number, limit: number): Promise<AuditCheckpointRecord[]> {
+    const rows = await this.#db
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .where('tree_size', '>', after)
+      .orderBy('tree_size')
+      .limit(limit)
+      .execute();
+    return rows.map(toCheckpoint);
+  }
+}
+
+function toAudit(row: Selectable<AuditLogTable>): AuditRow {
+  const canonical = Buffer.from(row.canonical);
+  let parsed: { at?: unknown; action?: unknown; actor?: { id?: unknown } } = {};
+  try {
+    parsed = JSON.parse(canonical.toString('utf8')) as typeof parsed;
+  } catch {
+    // A damaged entry still reads; verification reports it.
+  }
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  return {
+    seq: Number(row.seq),
+    at: text(parsed.at),
+    action: text(parsed.action),
+    actor: text(parsed.actor?.id),
+    subjectRef: row.subject_ref,
+    canonical,
+  };
+}
+
+function toCheckpoint(row: Selectable<AuditCheckpointTable>): AuditCheckpointRecord {
+  return {
+    treeSize: Number(row.tree_size),
+    rootHash: Buffer.from(row.root_hash),
+    origin: row.origin,
+    signedAt: row.signed_at,
+    keyId: Number(row.key_id),
+    signature: Buffer.from(row.signature),
+  };
+}
