@@ -13,6 +13,7 @@ import { logCommand } from './commands/log.js';
 import { migrateCommand } from './commands/migrate.js';
 import { oversightCommands } from './commands/oversight.js';
 import { piiCommand } from './commands/pii.js';
+import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
 import { staffCommand } from './commands/staff.js';
 import { processIO, type CliIO } from './io.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIO): Command {
   logCommand(program, io);
   datamapCommand(program, io);
   piiCommand(program, io);
+  policyCommand(program, io);
   oversightCommands(program, io);
   staffCommand(program, io);
   apikeyCommand(program, io);

@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   ERR_APPROVAL_SECOND_PERSON: { status: 403, title: 'A second person must decide this', exit: 2 },
   ERR_EXPORT_NOT_FOUND: { status: 404, title: 'No such export', exit: 2 },
   ERR_EXPORT_STATE: { status: 409, title: 'The export is not in a state that allows this', exit: 2 },
+  ERR_POLICY_NOT_FOUND: { status: 404, title: 'No such privacy-policy version', exit: 2 },
   ERR_SUBJECT_NOT_FOUND: { status: 404, title: 'No such subject', exit: 2 },
   ERR_SUBJECT_ERASED: { status: 410, title: 'The subject has been erased', exit: 2 },
   ERR_SUBJECT_AMBIGUOUS: { status: 409, title: 'The identities match more than one subject', exit: 2 },

@@ -23,6 +23,7 @@ import type { Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { handleError, problemFor, sendProblem } from './problem.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { systemRoutes } from './routes/system.js';
 import { v1Routes } from './routes/v1.js';
 
@@ -168,6 +169,7 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(cookie);
   await app.register(systemRoutes, { context, metrics });
+  await app.register(privacyRoutes, { privacyPolicy: options.runtime.privacyPolicy });
   await app.register(v1Routes, { context, prefix: '/v1' });
   return app;
 }

@@ -18,6 +18,7 @@ import { loadAuditSigner } from './audit-log-key.js';
 import { createLogger, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
+import { PolicyService } from './policy.js';
 import { KeyRotation } from './rotation.js';
 import { deriveStaffSecretsKey, StaffSecretBox, StaffService, type AccessEventSink } from './staff.js';
 import { Vault } from './vault.js';
@@ -38,6 +39,8 @@ export interface Runtime {
   readonly apiKeys: ApiKeys;
   /** Break-glass and export approval. */
   readonly oversight: Oversight;
+  /** Published privacy-policy versions, generated from the data map. */
+  readonly privacyPolicy: PolicyService;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly pseudonymize: (subjectId: string) => string;
@@ -139,6 +142,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const apiKeys = new ApiKeys({ store, roles, now, onEvent });
     const logger = options.logger ?? createLogger(config.log.level);
     const notifier = createNotifier(config.notify, logger);
+    const privacyPolicy = new PolicyService({ store, datamap: config.datamap, now });
     const oversight = new Oversight({
       store,
       vault,
@@ -162,6 +166,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       staff,
       apiKeys,
       oversight,
+      privacyPolicy,
       notifier,
       logger,
       pseudonymize,

@@ -20,6 +20,13 @@ export async function serve(
   const { config } = loadFor(io, opts.config);
   const runtime = await openRuntime(config);
   try {
+    // A data-map change that changes the policy publishes a new version (R5).
+    const published = await runtime.privacyPolicy.publish();
+    if (published.created) {
+      io.err(
+        `published privacy policy version ${published.version.number}${published.version.requiresReconsent ? ' (requires re-consent)' : ''}\n`,
+      );
+    }
     const app = await buildApp({ runtime });
     const url = await app.listen({ host: opts.host ?? config.server.host, port: port ?? config.server.port });
     io.err(`custodian listening on ${url}\n`);
