@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Generated } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Generated } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { initProject } from '../../src/services/setup.js';
+import { ImmediateSqliteDialect } from '../../src/store/open.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
 import type { EngineId, SuiteId } from '../lib/cli.js';
 import { note } from '../lib/out.js';
@@ -64,6 +65,9 @@ const STORE_PRAGMAS = [
   'secure_delete = ON',
 ] as const;
 
+// The plain side runs on the store's own SQLite dialect (immediate transactions, cached
+// statements), so both sides use the same stack.
+
 async function createPlainTable(db: Kysely<PlainDatabase>, engine: EngineId): Promise<void> {
   const id = engine === 'sqlite' ? sql.raw('id integer primary key') : sql.raw('id bigserial primary key');
   await sql`create table customers_plain (
@@ -113,7 +117,7 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
   // Kysely dialect: the plain side pays the same driver and query-builder costs as the vault.
   const database = new SqliteDatabase(path);
   for (const pragma of STORE_PRAGMAS) database.pragma(pragma);
-  const plain = new Kysely<PlainDatabase>({ dialect: new SqliteDialect({ database }) });
+  const plain = new Kysely<PlainDatabase>({ dialect: new ImmediateSqliteDialect(database) });
   await createPlainTable(plain, 'sqlite');
   const journal = String(database.pragma('journal_mode', { simple: true }));
   if (journal !== 'wal') throw new Error(`expected WAL, the database is in ${journal} mode`);
