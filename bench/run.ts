@@ -29,7 +29,8 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   access: {
     summary: 'access decisions/s (role × purpose × field) against bare Map lookups; floor 1M/s',
     run: access,
-    ok: (result) => typeof result['decisionsPerSec'] === 'number' && result['decisionsPerSec'] >= ACCESS_FLOOR,
+    ok: (result) =>
+      typeof result['decisionsPerSec'] === 'number' && result['decisionsPerSec'] >= ACCESS_FLOOR,
   },
   'pii-quality': {
     summary: 'precision and recall of Chinese PII detection on a generated labelled corpus (5,000 snippets)',
