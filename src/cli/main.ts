@@ -7,6 +7,7 @@ import { accessCommand } from './commands/access.js';
 import { apikeyCommand } from './commands/apikey.js';
 import { datamapCommand } from './commands/datamap.js';
 import { demoCommand } from './commands/demo.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand } from './commands/log.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO): Command {
   serveCommand(program, io);
   migrateCommand(program, io);
   demoCommand(program, io);
+  importCommand(program, io);
   keysCommand(program, io);
   logCommand(program, io);
   datamapCommand(program, io);

@@ -170,6 +170,11 @@ function resolvePaths(config: Config, dir: string): Config {
     ...config,
     database,
     audit: { ...config.audit, signingKey: abs(config.audit.signingKey) },
+    consent: {
+      ...config.consent,
+      receiptKey: abs(config.consent.receiptKey),
+      retiredReceiptKeys: config.consent.retiredReceiptKeys.map(abs),
+    },
     keys: {
       ...config.keys,
       root: root(config.keys.root),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { roleSchema } from '../domain/access/roles.js';
 import { datamapSchema } from '../domain/datamap/schema.js';
 import { durationSchema } from './duration.js';
+import { DEFAULT_SCENE_PURPOSES, SCENE_CODES } from '../platforms/tmall/rules.js';
 
 /**
  * The schema of `custodian.yaml`. Every object is strict: an unknown key is an error that names
@@ -179,6 +180,47 @@ const auditSchema = z.strictObject({
 
 export type AuditConfig = z.output<typeof auditSchema>;
 
+/**
+ * Tmall and the Taobao Open Platform (docs/tmall.md). Only TOP calls need the app credentials;
+ * `custodian import tmall-orders` needs none of this.
+ */
+const tmallSchema = z.strictObject({
+  /** The TOP gateway (also https://eco.taobao.com/router/rest; overseas https://api.taobao.com/router/rest). */
+  gateway: z.url({ protocol: /^https?$/ }).default('https://gw.api.taobao.com/router/rest'),
+  appKey: z.string().min(1).optional(),
+  /** The app secret signs every request; use `${env:TMALL_APP_SECRET}`. */
+  appSecret: z.string().min(1).optional(),
+  /** R29: md5, hmac (HMAC-MD5) or hmac-sha256. */
+  signMethod: z.enum(['md5', 'hmac', 'hmac-sha256']).default('hmac-sha256'),
+  /** The seller's authorised session key (APIs marked 需要授权); use `${env:TMALL_SESSION}`. */
+  session: z.string().min(1).optional(),
+  timeoutMs: z.number().int().positive().max(120_000).default(15_000),
+  /**
+   * Which purpose each OAID decryption scene serves (R30); decryption for any other purpose is
+   * refused. Entries given here replace the defaults scene by scene.
+   */
+  scenes: z
+    .partialRecord(z.enum(SCENE_CODES.map(String) as [string, ...string[]]), z.string().min(1))
+    .default({})
+    .transform((s) => ({ ...DEFAULT_SCENE_PURPOSES, ...s }) as Readonly<Record<string, string>>),
+});
+
+export type TmallConfig = z.output<typeof tmallSchema>;
+
+/** The consent ledger and its receipts (docs/consent.md). */
+const consentSchema = z.strictObject({
+  /** NDSR Art. 22(5): after an explicit refusal, do not ask the customer again for this many days. */
+  refusalQuietDays: z.number().int().min(0).max(3650).default(365),
+  /** Ed25519 private key (PKCS#8 PEM, mode 0600) that signs consent receipts; `init` creates it. */
+  receiptKey: z.string().min(1).default('keys/consent-receipts.key'),
+  /** Earlier receipt keys (PEM, public or private): still published in the JWKS so old receipts verify. */
+  retiredReceiptKeys: z.array(z.string().min(1)).default([]),
+  /** Where a receipt says the policy version can be read; `{version}` is replaced by its number. */
+  policyUrl: z.string().min(1).max(500).default('/privacy/policy?version={version}'),
+});
+
+export type ConsentConfig = z.output<typeof consentSchema>;
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   database: z
@@ -190,6 +232,8 @@ export const configSchema = z.strictObject({
   log: logSchema.prefault({}),
   access: accessSchema.prefault({}),
   audit: auditSchema.prefault({}),
+  consent: consentSchema.prefault({}),
+  tmall: tmallSchema.prefault({}),
   datamap: datamapSchema,
 });
 

@@ -46,6 +46,16 @@ crypto:
 log:
   level: info
 
+# Tmall / Taobao Open Platform (docs/tmall.md). Only TOP calls (order sync, OAID decryption) need
+# this; importing an order export does not. Secrets come from the environment:
+#   tmall:
+#     gateway: https://gw.api.taobao.com/router/rest
+#     appKey: '12345678'
+#     appSecret: \${env:TMALL_APP_SECRET}
+#     signMethod: hmac-sha256       # md5 | hmac | hmac-sha256
+#     session: \${env:TMALL_SESSION}
+#     scenes: { '2002': customer-service }   # decryption scene → the purpose it serves (R30)
+
 # The data map: what this store collects, why, on which legal basis, for how long and who
 # receives it. Collection refuses any field that is not declared here, and a record collected for
 # a purpose may carry only the fields that purpose needs. Check it with: custodian datamap lint
@@ -144,6 +154,11 @@ datamap:
           category: location.street
           purposes: { order-fulfilment: clear, customer-service: masked }
           retention: { keep: 3y, from: last-activity }
+        privacyNumber:
+          category: contact.phone       # a Taobao privacy number (18877771111-123): never indexed as the buyer's phone
+          description: The platform's virtual number that forwards to the buyer while its binding lasts.
+          purposes: { order-fulfilment: clear, customer-service: masked }
+          retention: { keep: 3m, from: collection }
 
     order:
       description: Orders; the E-Commerce Law keeps transaction records for three years.
@@ -168,6 +183,25 @@ datamap:
           freeText: { pii: mask }       # phone numbers, ids, cards or emails in it are masked before storing
           purposes: { order-fulfilment: masked, customer-service: masked }
           retention: { keep: 1y, from: purpose-fulfilled }
+        buyerNick:
+          category: identity.platform-id  # the Taobao nick: encrypted, never a lookup key (R30)
+          purposes: { order-fulfilment: masked, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        createdAt:
+          category: order.detail
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        paidAt:
+          category: order.detail
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
+        itemTitle:
+          category: order.detail
+          protection: plain
+          purposes: { order-fulfilment: clear, customer-service: clear }
+          retention: { keep: 3y, from: purpose-fulfilled }
 
     customs:
       description: Identity for customs declarations of cross-border orders only.

@@ -73,6 +73,22 @@ export const ERROR_CODES = {
   ERR_EXPORT_NOT_FOUND: { status: 404, title: 'No such export', exit: 2 },
   ERR_EXPORT_STATE: { status: 409, title: 'The export is not in a state that allows this', exit: 2 },
   ERR_POLICY_NOT_FOUND: { status: 404, title: 'No such privacy-policy version', exit: 2 },
+  ERR_CONSENT_NOT_APPLICABLE: {
+    status: 422,
+    title: 'The purpose does not rest on consent, so it takes none',
+    exit: 2,
+  },
+  ERR_CONSENT_NOT_IN_POLICY: {
+    status: 422,
+    title: 'The privacy-policy version does not describe what the consent names',
+    exit: 2,
+  },
+  ERR_CONSENT_INVALID: { status: 422, title: 'The consent request is not valid', exit: 2 },
+  ERR_CONSENT_GUARDIAN_REQUIRED: {
+    status: 422,
+    title: 'A customer under 14 needs a guardian’s consent',
+    exit: 2,
+  },
   ERR_SUBJECT_NOT_FOUND: { status: 404, title: 'No such subject', exit: 2 },
   ERR_SUBJECT_ERASED: { status: 410, title: 'The subject has been erased', exit: 2 },
   ERR_SUBJECT_AMBIGUOUS: { status: 409, title: 'The identities match more than one subject', exit: 2 },
@@ -113,6 +129,19 @@ export const ERROR_CODES = {
   ERR_AUDIT_CHECKPOINT_INVALID: {
     status: 422,
     title: 'The text is not a well-formed signed checkpoint',
+    exit: 2,
+  },
+  ERR_TMALL_IMPORT_INVALID: { status: 422, title: 'The order export cannot be imported', exit: 2 },
+  ERR_TMALL_MAP_INVALID: { status: 422, title: 'The import column map is invalid', exit: 2 },
+  ERR_TMALL_SCENE_PURPOSE: {
+    status: 403,
+    title: 'The TOP decryption scene does not serve the stated purpose',
+    exit: 2,
+  },
+  ERR_TMALL_TOP_FAILED: { status: 502, title: 'The Taobao Open Platform call failed', exit: 1 },
+  ERR_TMALL_EXPORT_REFUSED: {
+    status: 403,
+    title: 'Buyer order data may only go to a registered processor for fulfilment',
     exit: 2,
   },
 } as const satisfies Record<string, ErrorCodeSpec>;

@@ -14,6 +14,7 @@ import {
 import type { Config } from '../config/schema.js';
 import { CustodianError } from '../domain/errors.js';
 import type { AccessPolicy } from '../domain/access/engine.js';
+import type { ConsentService } from '../services/consent.js';
 import type { Oversight } from '../services/oversight.js';
 import type { Runtime } from '../services/runtime.js';
 import type { StaffService } from '../services/staff.js';
@@ -23,6 +24,7 @@ import type { Store } from '../store/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { handleError, problemFor, sendProblem } from './problem.js';
+import { jwksRoutes } from './routes/consent.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { systemRoutes } from './routes/system.js';
 import { v1Routes } from './routes/v1.js';
@@ -62,6 +64,7 @@ export interface AppContext {
   readonly staff: StaffService;
   readonly policy: AccessPolicy;
   readonly oversight: Oversight;
+  readonly consent: ConsentService;
   readonly now: () => Date;
 }
 
@@ -80,6 +83,7 @@ export async function buildApp(options: AppOptions) {
     staff,
     policy,
     oversight,
+    consent: options.runtime.consent,
     now: options.now ?? (() => new Date()),
   };
   const metrics = createMetrics();
@@ -170,6 +174,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(cookie);
   await app.register(systemRoutes, { context, metrics });
   await app.register(privacyRoutes, { privacyPolicy: options.runtime.privacyPolicy });
+  await app.register(jwksRoutes, { consent: options.runtime.consent });
   await app.register(v1Routes, { context, prefix: '/v1' });
   return app;
 }

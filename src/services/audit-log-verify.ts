@@ -1,7 +1,8 @@
 import { EMPTY_ROOT, FastHasher } from '../crypto/merkle.js';
 import { verifyNoteSignature, type NoteKey } from '../crypto/signed-note.js';
 import { checkpointBody, parseCheckpointBody, parseSignedNote } from '../domain/audit/checkpoint.js';
-import { nodeAt, nodeCount, popcount } from '../domain/audit/tree.js';
+import { nodeAt, nodeCount, popcount, trailingOnes } from '../domain/audit/tree.js';
+import { hashBatch, HashPool, inlineSha, type HashJob, type HashResult } from './audit-log-hash.js';
 import type {
   AuditCheckpointRecord,
   AuditEntryBatch,
@@ -76,8 +77,10 @@ export interface VerifyOptions {
   readonly key?: NoteKey;
   /** A signed checkpoint kept off-site (its signed-note text). */
   readonly offsite?: string;
-  /** Leaves per batch (rounded down to an even number); default 16,384. */
+  /** Leaves per batch (rounded down to a power of two); default 16,384. */
   readonly batchSize?: number;
+  /** Worker threads that hash batches; default: the spare cores (up to 4), 0 hashes inline. */
+  readonly workers?: number;
   readonly onProgress?: (progress: { readonly done: number; readonly total: number }) => void;
 }
 
@@ -89,12 +92,6 @@ interface RootCheck {
   readonly treeSize: number;
   readonly root: string;
   readonly offsite: boolean;
-}
-
-/** What a v1 canonical entry ends with for this subject column (`-` is null); undefined if not plain hex. */
-function subjectTail(ref: string): string | undefined {
-  if (ref === '-') return ',"subject":null,"v":1}';
-  return /^[0-9a-f]{1,64}$/.test(ref) ? `,"subject":"${ref}","v":1}` : undefined;
 }
 
 function subjectMatches(canonical: Buffer, subjectRef: string | null): boolean {
@@ -128,7 +125,6 @@ class Verifier {
   #offsite: { treeSize: number; ok: boolean } | undefined;
   #size = 0;
   #head: AuditHead = { size: 0, frontier: Buffer.alloc(0) };
-  #scratch = Buffer.alloc(0);
 
   constructor(store: Store, options: VerifyOptions) {
     this.#store = store;
@@ -164,16 +160,54 @@ class Verifier {
     await this.#loadCheckpoints(size);
     this.#checkRootsAt(0, EMPTY_ROOT.toString('latin1'));
 
-    const batch = Math.max(2, Math.floor((this.#o.batchSize ?? DEFAULT_BATCH) / 2) * 2);
-    for (let s = 0; s < size; s += batch) {
-      const e = Math.min(size, s + batch);
-      const [entries, nodes] = await Promise.all([
-        this.#repo.scanEntries(s + 1, e + 1),
-        this.#repo.scanNodes(nodeCount(s), nodeCount(e)),
-      ]);
-      if (!this.#fast(s, e, entries, nodes)) await this.#slow(s, e);
-      this.#nodesChecked += nodeCount(e) - nodeCount(s);
-      this.#o.onProgress?.({ done: e, total: size });
+    let batch = 2;
+    while (batch * 2 <= (this.#o.batchSize ?? DEFAULT_BATCH)) batch *= 2;
+    const workers = Math.min(this.#o.workers ?? HashPool.defaultSize(), Math.floor(size / batch));
+    const pool = workers > 0 ? new HashPool(workers) : undefined;
+    // Batches are read in order, hashed in parallel and merged in order: at most a few ahead.
+    const inflight: { job: HashJob; above: Buffer; result: Promise<HashResult> }[] = [];
+    const mergeNext = async (): Promise<void> => {
+      const next = inflight.shift()!;
+      let result: HashResult;
+      try {
+        result = await next.result;
+      } catch {
+        result = hashBatch(next.job, inlineSha); // a worker that failed: hash it here
+      }
+      if (result.ok) this.#merge(next.job, next.above, result);
+      else await this.#slow(next.job.s, next.job.e);
+      this.#nodesChecked += nodeCount(next.job.e) - nodeCount(next.job.s);
+      this.#o.onProgress?.({ done: next.job.e, total: size });
+    };
+    try {
+      for (let s = 0; s < size; s += batch) {
+        const e = Math.min(size, s + batch);
+        const [entries, nodes] = await Promise.all([
+          this.#repo.scanEntries(s + 1, e + 1),
+          this.#repo.scanNodes(nodeCount(s), nodeCount(e)),
+        ]);
+        const job = this.#job(s, e, entries, nodes);
+        if (job === undefined) {
+          while (inflight.length > 0) await mergeNext();
+          await this.#slow(s, e);
+          this.#nodesChecked += nodeCount(e) - nodeCount(s);
+          this.#o.onProgress?.({ done: e, total: size });
+          continue;
+        }
+        // The nodes above the batch's subtree, completed by its last leaf, stay here for the merge.
+        const inside =
+          nodeCount(e) - nodeCount(s) - (e - s === batch ? trailingOnes(e - 1) - Math.log2(batch) : 0);
+        const above = Buffer.from(nodes.bytes.subarray(32 * inside));
+        inflight.push({
+          job,
+          above,
+          result: pool ? pool.run(job) : Promise.resolve(hashBatch(job, inlineSha)),
+        });
+        while (inflight.length > Math.max(1, 2 * workers)) await mergeNext();
+      }
+      while (inflight.length > 0) await mergeNext();
+    } finally {
+      await pool?.close();
     }
     if (size === 0) this.#o.onProgress?.({ done: 0, total: 0 });
 
@@ -340,62 +374,65 @@ class Verifier {
     }
   }
 
-  /** The hot path: hash the batch and compare all its nodes at once. False when anything differs. */
-  #fast(s: number, e: number, entries: AuditEntryBatch, nodes: AuditNodeBatch): boolean {
+  /** The batch as a hashing job, or undefined when rows are missing or extra (the slow path names them). */
+  #job(s: number, e: number, entries: AuditEntryBatch, nodes: AuditNodeBatch): HashJob | undefined {
     const expectedNodes = nodeCount(e) - nodeCount(s);
-    if (
-      entries.count !== e - s ||
-      nodes.count !== expectedNodes ||
-      nodes.bytes.length !== 32 * expectedNodes ||
-      this.#stack.includes(null)
-    )
-      return false;
+    if (entries.count !== e - s || nodes.count !== expectedNodes || nodes.bytes.length !== 32 * expectedNodes)
+      return undefined;
+    const rootSizes = this.#roots.filter((r) => r.treeSize > s && r.treeSize <= e).map((r) => r.treeSize);
+    return {
+      s,
+      e,
+      bytes: entries.bytes,
+      lengths: entries.lengths,
+      subjects: entries.subjects,
+      nodes: nodes.bytes,
+      rootSizes: [...new Set(rootSizes)],
+    };
+  }
+
+  /**
+   * Joins a hashed batch to the frontier: its subtree root climbs past the earlier subtrees it
+   * completes (checking each stored node on the way), and checkpoint roots inside it are checked.
+   */
+  #merge(job: HashJob, above: Buffer, result: HashResult): void {
     const h = this.#h;
-    const stack = this.#stack as string[];
-    const saved = stack.slice();
-    const savedRoot = this.#nextRoot;
-    if (this.#scratch.length < nodes.bytes.length) this.#scratch = Buffer.alloc(nodes.bytes.length);
-    const out = this.#scratch;
-    const { bytes, lengths } = entries;
-    const subjects = entries.subjects.split(',');
-    if (subjects.length !== e - s) return false;
-    const rootsAt: [number, string][] = [];
-    let nextRootSize = this.#roots[this.#nextRoot]?.treeSize ?? -1;
-    let w = 0;
-    let off = 0;
-    for (let c = s, k = 0; c < e; c++, k++) {
-      const length = lengths[k]!;
-      let cur = off === 0 ? h.leaf(bytes, 0, length) : h.leafAfterZero(bytes, off, off + length);
-      // The indexed subject column must say what the hashed bytes say (their last member but v).
-      const tail = subjectTail(subjects[k]!);
-      if (tail === undefined || bytes.toString('latin1', off + length - tail.length, off + length) !== tail) {
-        this.#stack = saved;
-        this.#nextRoot = savedRoot;
-        return false;
-      }
-      off += length + 1;
-      out.write(cur, w, 32, 'latin1');
-      w += 32;
-      for (let t = c; t % 2 === 1; t = (t - 1) / 2) {
-        cur = h.node(stack.pop()!, cur);
-        out.write(cur, w, 32, 'latin1');
-        w += 32;
-      }
-      stack.push(cur);
-      if (c + 1 === nextRootSize) {
-        rootsAt.push([c + 1, h.fold(stack)]);
-        while (this.#roots[this.#nextRoot]?.treeSize === c + 1) this.#nextRoot++;
-        nextRootSize = this.#roots[this.#nextRoot]?.treeSize ?? -1;
-      }
+    const pieces = (local: string): string[] =>
+      Array.from({ length: local.length / 32 }, (_, i) => local.slice(32 * i, 32 * i + 32));
+    const before = this.#stack;
+    for (const [size, local] of result.roots) {
+      const all = [...before, ...pieces(local)];
+      this.#checkRootsAt(size, all.includes(null) ? null : h.fold(all as string[]));
     }
-    if (off - 1 === bytes.length && out.subarray(0, w).equals(nodes.bytes)) {
-      this.#nextRoot = savedRoot;
-      for (const [size, root] of rootsAt) this.#checkRootsAt(size, root);
-      return true;
-    }
-    this.#stack = saved;
-    this.#nextRoot = savedRoot;
-    return false;
+    const local = pieces(result.local);
+    const last = job.e - 1;
+    const levelsInside = trailingOnes(last - job.s);
+    const levelsAll = trailingOnes(last);
+    if (local.length === 1 && levelsAll > levelsInside) {
+      let cur = local[0]!;
+      for (let level = levelsInside + 1, k = 0; level <= levelsAll; level++, k++) {
+        const left = this.#stack.pop() ?? null;
+        const index = (last + 1) / 2 ** level - 1;
+        const stored = above.toString('latin1', 32 * k, 32 * k + 32);
+        if (left === null) {
+          cur = stored;
+          continue;
+        }
+        cur = h.node(left, cur);
+        if (cur !== stored && this.#cascade > index * 2 ** level) {
+          this.#nodeProblem(
+            'node-mismatch',
+            level,
+            index,
+            'its stored hash does not match the entries below it',
+          );
+          this.#cascade = Math.min(this.#cascade, index * 2 ** level);
+        }
+      }
+      this.#stack.push(cur);
+    } else this.#stack.push(...local);
+    while (this.#roots[this.#nextRoot] !== undefined && this.#roots[this.#nextRoot]!.treeSize <= job.e)
+      this.#nextRoot++;
   }
 
   /** Node by node, naming each problem. */

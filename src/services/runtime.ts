@@ -15,6 +15,8 @@ import { appendAudit, createPseudonymizer } from './audit.js';
 import { AuditLog } from './audit-log.js';
 import { AuditGroupCommit } from './audit-log-batch.js';
 import { loadAuditSigner } from './audit-log-key.js';
+import { ConsentService, deriveConsentEvidenceKey } from './consent.js';
+import { loadReceiptSigner } from './consent-receipt-key.js';
 import { createLogger, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
@@ -41,6 +43,8 @@ export interface Runtime {
   readonly oversight: Oversight;
   /** Published privacy-policy versions, generated from the data map. */
   readonly privacyPolicy: PolicyService;
+  /** The consent ledger and its signed receipts; the vault asks it before consent-based reads. */
+  readonly consent: ConsentService;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly pseudonymize: (subjectId: string) => string;
@@ -106,12 +110,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       policy: config.audit.checkpoint,
       now,
     });
+    // Fail closed: no receipt key, no runtime (docs/consent.md).
+    const receiptSigner = await loadReceiptSigner(config.consent);
     // Reads and searches commit their audit entries together (fail closed: data only after commit).
     const readAudit = new AuditGroupCommit(store);
     const nonces = new PooledNonceSource();
     const roles = resolveRoles({ ...config.access.roles, ...options.roles });
     const policy = new AccessPolicy(config.datamap, roles);
-    const vault = new Vault({
+    const vault: Vault = new Vault({
       store,
       keyring,
       indexer,
@@ -123,6 +129,19 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       nonces,
       afterErase: () => store.scrub(),
       readAudit: (entries) => readAudit.append(entries),
+      consent: { facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor) },
+    });
+    const consent: ConsentService = new ConsentService({
+      store,
+      datamap: config.datamap,
+      vault,
+      signer: receiptSigner,
+      // Evidence and guardian hashes: a key of its own, derived from the index root like the pseudonyms.
+      evidenceKey: deriveConsentEvidenceKey(indexRoot),
+      pseudonymize,
+      now,
+      refusalQuietDays: config.consent.refusalQuietDays,
+      policyUrl: config.consent.policyUrl,
     });
     const rotation = new KeyRotation({ store, keyring, indexer, suite, pseudonymize, now, nonces });
     // Account and key changes are audited in their own unit of work (fail closed).
@@ -167,6 +186,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       apiKeys,
       oversight,
       privacyPolicy,
+      consent,
       notifier,
       logger,
       pseudonymize,

@@ -25,8 +25,8 @@ export interface InitResult {
 export const BOOTSTRAP_ROLE = 'security-admin';
 
 /**
- * Creates a working folder: `custodian.yaml`, the root and index key files and the audit signing
- * key (0600), the database with its migrations, and a bootstrap token. Refuses to overwrite
+ * Creates a working folder: `custodian.yaml`, the root and index key files, the audit signing
+ * key and the consent-receipt key (0600), the database with its migrations, and a bootstrap token. Refuses to overwrite
  * anything; on failure removes what it created, so a second attempt starts clean.
  */
 export async function initProject(options: InitOptions): Promise<InitResult> {
@@ -69,6 +69,9 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
     const signingKey = resolve(dir, config.audit.signingKey);
     createSigningKeyFile(signingKey);
     created.push(signingKey);
+    const receiptKey = resolve(dir, config.consent.receiptKey);
+    createSigningKeyFile(receiptKey);
+    created.push(receiptKey);
     const dbPath = resolve(dir, config.database.path);
     if (existsSync(dbPath))
       throw new CustodianError('ERR_CONFIG_EXISTS', `${dbPath}: a database exists already`);

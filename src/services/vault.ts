@@ -6,6 +6,8 @@ import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
 import type { AccessPolicy, Reason } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
+import { ageOn, BIRTH_DATE_CATEGORIES, birthDateFrom, isMinorAge } from '../domain/consent/age.js';
+import type { ConsentFacts } from '../domain/consent/state.js';
 import type { CollectionSpec, Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
 import { CustodianError } from '../domain/errors.js';
@@ -101,12 +103,31 @@ export interface VaultOptions {
   /** Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). */
   readonly afterErase?: () => Promise<void>;
   /**
-   * Appends the audit entries of reads and searches, which change nothing, in transactions of
-   * their own shared by concurrent calls (group commit, `AuditGroupCommit`); it settles once they
-   * are committed, and the data is returned only then (fail closed). Without it they are
-   * appended inside the read's own transaction.
+   * Group commit for reads and searches, which change nothing (`AuditGroupCommit`): while other
+   * reads are in flight, their audit entries are appended together in transactions of their own;
+   * it settles once they are committed, and the data is returned only then (fail closed). A read
+   * running alone, or any read without this option, appends inside its own transaction.
    */
   readonly readAudit?: (entries: readonly AuditEntry[]) => Promise<unknown>;
+  /**
+   * The consent ledger (src/services/consent.ts): reads, searches and exports for a purpose that
+   * rests on consent ask it. Without it such reads withhold every field (fail closed).
+   */
+  readonly consent?: ConsentSource;
+}
+
+/** What the vault asks the consent ledger before showing data for a consent-based purpose. */
+export interface ConsentSource {
+  /**
+   * The consent facts of one subject for `purpose`, inside the read's unit of work. `minor` tells,
+   * from the subject's stored data, whether they are under 14; it decrypts, so call it only if needed.
+   */
+  facts(
+    tx: Repositories,
+    subjectId: string,
+    purpose: string,
+    minor: () => Promise<boolean>,
+  ): Promise<ConsentFacts>;
 }
 
 /**
@@ -151,12 +172,27 @@ export class Vault {
     }
   }
 
+  /**
+   * {@link collectMany} inside a unit of work the caller runs (`store.transaction`), so that what
+   * the caller writes beside the records (an import's bookkeeping) commits with them or not at
+   * all. The caller retries on `ERR_STORE_CONFLICT`.
+   */
+  async collectManyIn(
+    tx: Repositories,
+    principal: Principal,
+    inputs: readonly CollectInput[],
+  ): Promise<CollectResult[]> {
+    const prepared = inputs.map((input) => this.#prepare(principal, input));
+    return this.#collectPrepared(principal, prepared, tx);
+  }
+
   async #collectPrepared(
     principal: Principal,
     prepared: readonly PreparedCollect[],
+    within?: Repositories,
   ): Promise<CollectResult[]> {
     const at = this.#o.now().toISOString();
-    return this.#o.store.transaction(async (tx) => {
+    const work = async (tx: Repositories): Promise<CollectResult[]> => {
       const results: CollectResult[] = [];
       const entries: AuditEntry[] = [];
       for (const p of prepared) {
@@ -206,7 +242,8 @@ export class Vault {
       }
       await appendAudit(tx, entries);
       return results;
-    });
+    };
+    return within === undefined ? this.#o.store.transaction(work) : work(within);
   }
 
   /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
@@ -309,6 +346,8 @@ export class Vault {
       const keyVersionsDestroyed = await tx.keys.deleteForSubject(subjectId);
       const identitiesDeleted = await tx.identities.deleteForSubject(subjectId);
       const recordsDeleted = await tx.records.deleteForSubject(subjectId);
+      // Consent events stay as proof of consent, unlinked and without their evidence hashes (docs/consent.md).
+      const consentsUnlinked = await tx.consents.unlinkSubject(subjectId);
       await tx.subjects.markErased(subjectId, at);
       const receiptId = uuidv7();
       const [row] = await appendAudit(tx, [
@@ -318,7 +357,7 @@ export class Vault {
           action: 'erase',
           actor: { id: principal.id, role: principal.role },
           subject: this.#o.pseudonymize(subjectId),
-          detail: { receiptId, keyVersionsDestroyed, recordsDeleted, identitiesDeleted },
+          detail: { receiptId, keyVersionsDestroyed, recordsDeleted, identitiesDeleted, consentsUnlinked },
         },
       ]);
       return {
@@ -335,6 +374,21 @@ export class Vault {
     this.#o.keyring.forget(subjectId);
     await this.#o.afterErase?.();
     return receipt;
+  }
+
+  /**
+   * The subject's age in whole years today (China Standard Time), from a stored birth date or
+   * resident id number (the youngest if they disagree); undefined when none is stored. For the
+   * minors' rules (R3): it decrypts inside the vault and is not a read, so it is not audited on
+   * its own — the consent change that asks for it is.
+   */
+  async ageOf(subjectId: string, within?: Repositories): Promise<number | undefined> {
+    const today = this.#o.now();
+    const work = async (tx: Repositories): Promise<number | undefined> => {
+      const records = await tx.records.listForSubject(subjectId);
+      return this.#age(records, subjectId, this.#keyLoader(tx, subjectId), today);
+    };
+    return within === undefined ? this.#o.store.transaction(work) : work(within);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -517,17 +571,10 @@ export class Vault {
     });
   }
 
-  async #view(
-    tx: Repositories,
-    principal: Principal,
-    subjectId: string,
-    purpose: string,
-    action: 'read' | 'search' | 'export',
-    at: string,
-  ): Promise<{ view: SubjectView; entry: AuditEntry }> {
-    const records = await tx.records.listForSubject(subjectId);
+  /** Unwraps the subject's key versions on first use, once each, within one unit of work. */
+  #keyLoader(tx: Repositories, subjectId: string): (version: number) => Promise<KeyObject> {
     const keys = new Map<number, KeyObject>();
-    const keyFor = async (version: number): Promise<KeyObject> => {
+    return async (version) => {
       let key = keys.get(version);
       if (key === undefined) {
         const stored: SubjectKeyRecord | undefined = await tx.keys.get(subjectId, version);
@@ -538,9 +585,60 @@ export class Vault {
       }
       return key;
     };
+  }
+
+  /** The youngest age the subject's stored birth dates and resident ids tell, or undefined. */
+  async #age(
+    records: readonly RecordRow[],
+    subjectId: string,
+    keyFor: (version: number) => Promise<KeyObject>,
+    today: Date,
+  ): Promise<number | undefined> {
+    let youngest: number | undefined;
+    for (const record of records) {
+      const spec = this.#o.datamap.collections[record.collection];
+      if (spec === undefined) continue;
+      const sealed = decodeSealedFields(record.sealed);
+      for (const [field, f] of Object.entries(spec.fields)) {
+        if (!BIRTH_DATE_CATEGORIES.includes(f.category)) continue;
+        const envelope = sealed.get(field);
+        const value =
+          envelope === undefined
+            ? record.plain?.[field]
+            : openField(envelope, {
+                context: { subjectId, collection: record.collection, recordId: record.id, field },
+                key: await keyFor(record.keyVersion),
+                keyVersion: record.keyVersion,
+              }).toString('utf8');
+        const birth = value === undefined ? undefined : birthDateFrom(f.category, value, today);
+        const age = birth === undefined ? undefined : ageOn(birth, today);
+        if (age !== undefined && (youngest === undefined || age < youngest)) youngest = age;
+      }
+    }
+    return youngest;
+  }
+
+  async #view(
+    tx: Repositories,
+    principal: Principal,
+    subjectId: string,
+    purpose: string,
+    action: 'read' | 'search' | 'export',
+    at: string,
+  ): Promise<{ view: SubjectView; entry: AuditEntry }> {
+    const records = await tx.records.listForSubject(subjectId);
+    const keyFor = this.#keyLoader(tx, subjectId);
     const decision = { clear: [] as string[], masked: [] as string[], withheld: [] as string[] };
     const grant = await tx.breakGlass.active(principal.id, subjectId, purpose, at);
     const trainingCurrent = principal.trainingCurrent ?? false;
+    // Only purposes resting on consent wait on it (PIPL Art. 16); no ledger, no consent (fail closed).
+    const consent: ConsentFacts | undefined =
+      this.#o.policy.consentBased(purpose) && this.#o.consent !== undefined
+        ? await this.#o.consent.facts(tx, subjectId, purpose, async () => {
+            const age = await this.#age(records, subjectId, keyFor, new Date(at));
+            return age !== undefined && isMinorAge(age);
+          })
+        : undefined;
     const views: RecordView[] = [];
     for (const record of records) {
       const sealed = decodeSealedFields(record.sealed);
@@ -554,6 +652,7 @@ export class Vault {
           field,
           trainingCurrent,
           breakGlass: grant !== undefined,
+          consent,
         });
         const path = `${record.collection}.${field}`;
         decision[d.access].push(path);

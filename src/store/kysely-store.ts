@@ -16,9 +16,11 @@ import {
   KyselyStaffRepository,
   KyselyTrainingRepository,
 } from './repos/access.js';
+import { KyselyConsentRepository } from './repos/consent.js';
 import { KyselyImportRepository } from './repos/imports.js';
 import { KyselyPolicyRepository } from './repos/policy.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
+import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
 import type { PolicyRepository } from './policy.js';
 import type {
@@ -62,6 +64,7 @@ function repositories(
     audit: new KyselyAuditRepository(db, auditHint),
     rotations: new KyselyRotationRepository(db),
     imports: new KyselyImportRepository(db),
+    consents: new KyselyConsentRepository(db),
   };
 }
 
@@ -83,6 +86,7 @@ export class KyselyStore implements Store {
   readonly audit: AuditRepository;
   readonly rotations: RotationRepository;
   readonly imports: ImportRepository;
+  readonly consents: ConsentRepository;
   readonly #db: Kysely<Database>;
   readonly #migrator: Migrator;
   /** The last audit head this process saw: a hint that saves a round trip per append. */
@@ -111,6 +115,7 @@ export class KyselyStore implements Store {
     this.audit = repos.audit;
     this.rotations = repos.rotations;
     this.imports = repos.imports;
+    this.consents = repos.consents;
   }
 
   async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {

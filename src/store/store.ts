@@ -6,6 +6,7 @@ import type {
   TrainingRepository,
 } from './access.js';
 import type { Engine, StoreCapabilities } from './dialect.js';
+import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
 import type { PolicyRepository } from './policy.js';
 
@@ -187,7 +188,7 @@ export interface AuditEntryBatch {
   readonly bytes: Buffer;
   /** Byte length of each entry's canonical bytes. */
   readonly lengths: Uint32Array;
-  /** Each entry's `subjectRef`, `-` for null, joined by `,`. */
+  /** Each entry's `subjectRef` as `=<value>`, or `-` for null, joined by `,`. */
   readonly subjects: string;
 }
 
@@ -280,6 +281,7 @@ export interface Repositories {
   readonly audit: AuditRepository;
   readonly rotations: RotationRepository;
   readonly imports: ImportRepository;
+  readonly consents: ConsentRepository;
 }
 
 export interface MigrationOutcome {

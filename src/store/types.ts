@@ -31,6 +31,7 @@ export interface Database extends AccessTables {
   import_runs: ImportRunTable;
   import_orders: ImportOrderTable;
   import_rejects: ImportRejectTable;
+  consent_events: ConsentEventTable;
 }
 
 /** Marks a column the database fills in. Re-exported so tables can use it without importing kysely. */
@@ -229,4 +230,29 @@ export interface ImportRejectTable {
   columns: string;
   /** JSON array of reason codes. */
   reasons: string;
+}
+
+/** The consent ledger (migration 0006): append-only events; no personal data (see src/store/consent.ts). */
+export interface ConsentEventTable {
+  id: string;
+  seq: number;
+  subject_id: string | null;
+  subject_ref: string;
+  purpose: string;
+  kind: string;
+  recipient: string | null;
+  action: string;
+  policy_version: number;
+  channel: string;
+  ui_version: string | null;
+  locale: string | null;
+  ip_hash: Buffer | null;
+  ua_hash: Buffer | null;
+  guardian_relationship: string | null;
+  guardian_hash: Buffer | null;
+  minor: number;
+  recorded_at: string;
+  recorded_by: string;
+  receipt_id: string;
+  receipt: string;
 }

@@ -46,8 +46,25 @@ describe('configuration', () => {
     const { datamap } = parseConfig(template, 'custodian.yaml');
     const fields = (c: string): string[] => Object.keys(datamap.collections[c]?.fields ?? {});
     expect(fields('profile')).toEqual(['name', 'phone', 'email', 'birthDate']);
-    expect(fields('address')).toEqual(['recipientName', 'phone', 'province', 'city', 'district', 'street']);
-    expect(fields('order')).toEqual(['orderId', 'amount', 'status', 'buyerMessage']);
+    expect(fields('address')).toEqual([
+      'recipientName',
+      'phone',
+      'province',
+      'city',
+      'district',
+      'street',
+      'privacyNumber',
+    ]);
+    expect(fields('order')).toEqual([
+      'orderId',
+      'amount',
+      'status',
+      'buyerMessage',
+      'buyerNick',
+      'createdAt',
+      'paidAt',
+      'itemTitle',
+    ]);
     expect(fields('customs')).toEqual(['realName', 'nationalId']);
     const basis = Object.fromEntries(datamap.purposes.map((p) => [p.id, p.legalBasis]));
     expect(basis).toEqual({

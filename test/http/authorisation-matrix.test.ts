@@ -181,6 +181,25 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
       };
     },
   },
+  // Recording a consent is not bound to the caller's purposes: customer service relays a
+  // customer's marketing consent without acting for marketing.
+  'POST /v1/subjects/:id/consents': {
+    purposeBound: false,
+    ok: 201,
+    build: async ({ t }) => {
+      await t.runtime.privacyPolicy.publish();
+      return {
+        method: 'POST',
+        url: `/v1/subjects/${await subject(t)}/consents`,
+        payload: { purpose: 'marketing', action: 'grant', channel: 'customer-service' },
+      };
+    },
+  },
+  'GET /v1/subjects/:id/consents': {
+    purposeBound: false,
+    ok: 200,
+    build: async ({ t }) => ({ method: 'GET', url: `/v1/subjects/${await subject(t)}/consents` }),
+  },
 };
 
 describe('authorisation matrix: every /v1 route × role × purpose', () => {

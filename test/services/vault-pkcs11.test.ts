@@ -107,6 +107,13 @@ if (!available && process.env['CI'] !== 'true') {
           fields: { name: '李四' },
           purpose: 'marketing',
         });
+        // Marketing rests on consent (docs/consent.md): the customer grants it before any read.
+        await rt.privacyPolicy.publish();
+        await rt.consent.record(operator, second.subjectId, {
+          purpose: 'marketing',
+          action: 'grant',
+          channel: 'h5',
+        });
         expect(
           (await rt.vault.read(operator, second.subjectId, 'marketing')).records[0]?.fields['name']?.access,
         ).toBe('masked');

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsentEventRecord } from '../../src/store/consent.js';
 import type { ApiTokenRecord, Store } from '../../src/store/store.js';
 
 export interface StoreHarness {
@@ -499,6 +500,243 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         });
         expect((await store.policies.byNumber(before + 1))?.scope).toBe('{"a":1}');
         expect((await store.policies.list()).length).toBeGreaterThanOrEqual(2);
+      });
+    });
+
+    describe('consent ledger repository', () => {
+      const event = (
+        subjectId: string,
+        subjectRef: string,
+        seq: number,
+        overrides: Partial<ConsentEventRecord> = {},
+      ): ConsentEventRecord => ({
+        id: randomUUID(),
+        seq,
+        subjectId,
+        subjectRef,
+        purpose: 'marketing',
+        kind: 'purpose',
+        recipient: null,
+        action: 'grant',
+        policyVersion: 1,
+        channel: 'tmall-store',
+        uiVersion: null,
+        locale: null,
+        ipHash: null,
+        userAgentHash: null,
+        guardianRelationship: null,
+        guardianHash: null,
+        minor: false,
+        recordedAt: `2026-05-01T00:00:0${seq}.000Z`,
+        recordedBy: 'tok-contract',
+        receiptId: randomUUID(),
+        receipt: `eyJ.${seq}.sig`,
+        ...overrides,
+      });
+
+      it('appends events, lists them in ledger order with bytes intact, and finds them by receipt', async () => {
+        const subjectId = randomUUID();
+        const ref = randomBytes(16).toString('hex');
+        const second = event(subjectId, ref, 2, {
+          kind: 'provide_to_third_party',
+          recipient: 'acme',
+          action: 'withdraw',
+          policyVersion: 3,
+          uiVersion: 'ui/2',
+          locale: 'zh-CN',
+          ipHash: randomBytes(32),
+          userAgentHash: randomBytes(32),
+          guardianRelationship: 'parent',
+          guardianHash: randomBytes(32),
+          minor: true,
+          recordedAt: '2026-05-01T00:00:00.000Z',
+        });
+        const first = event(subjectId, ref, 1, { recordedAt: '2026-05-01T00:00:00.000Z' });
+        await store.transaction(async (tx) => {
+          await tx.consents.insert(second);
+          await tx.consents.insert(first);
+        });
+        const listed = await store.consents.listForSubject(subjectId);
+        expect(listed).toEqual([first, second]);
+        expect(Buffer.isBuffer(listed[1]?.ipHash)).toBe(true);
+        expect(await store.consents.lastSeq(ref)).toBe(2);
+        expect(await store.consents.lastSeq('no-such-ref')).toBe(0);
+        expect(await store.consents.byReceiptId(second.receiptId)).toEqual(second);
+        expect(await store.consents.byReceiptId(randomUUID())).toBeUndefined();
+        // One place in the ledger per event, one event per receipt.
+        await expect(store.consents.insert(event(subjectId, ref, 2))).rejects.toThrow();
+        await expect(
+          store.consents.insert(event(subjectId, ref, 3, { receiptId: first.receiptId })),
+        ).rejects.toThrow();
+      });
+
+      it('unlinks a subject on erasure, keeping the events under the pseudonym without hashes', async () => {
+        const subjectId = randomUUID();
+        const ref = randomBytes(16).toString('hex');
+        const hashed = {
+          ipHash: randomBytes(32),
+          userAgentHash: randomBytes(32),
+          guardianHash: randomBytes(32),
+        };
+        const a = event(subjectId, ref, 1, { ...hashed, guardianRelationship: 'legal-guardian' });
+        const b = event(subjectId, ref, 2, hashed);
+        await store.consents.insert(a);
+        await store.consents.insert(b);
+        const other = event(randomUUID(), randomBytes(16).toString('hex'), 1, hashed);
+        await store.consents.insert(other);
+        expect(await store.consents.unlinkSubject(subjectId)).toBe(2);
+        expect(await store.consents.unlinkSubject(subjectId)).toBe(0);
+        expect(await store.consents.listForSubject(subjectId)).toEqual([]);
+        expect(await store.consents.byReceiptId(a.receiptId)).toEqual({
+          ...a,
+          subjectId: null,
+          ipHash: null,
+          userAgentHash: null,
+          guardianHash: null,
+        });
+        expect(await store.consents.lastSeq(ref)).toBe(2);
+        expect((await store.consents.byReceiptId(other.receiptId))?.ipHash?.equals(hashed.ipHash)).toBe(true);
+        // A rolled-back unit of work leaves nothing behind.
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.consents.insert(event(subjectId, ref, 3));
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.consents.lastSeq(ref)).toBe(2);
+      });
+    });
+
+    describe('audit log repositories (Merkle log)', () => {
+      const entry = (n: number) => ({
+        v: 1 as const,
+        at: `2026-04-01T00:00:${String(n % 60).padStart(2, '0')}.000Z`,
+        action: 'read' as const,
+        actor: { id: `contract-${n}`, role: 'auditor' },
+        subject: n % 4 === 0 ? null : n.toString(16).padStart(32, '0'),
+        detail: { n },
+      });
+
+      it('appends leaves, nodes and the head in one unit of work, and scans them back in batches', async () => {
+        const { appendAudit } = await import('../../src/services/audit.js');
+        const { nodeCount, nodeAt, popcount } = await import('../../src/domain/audit/tree.js');
+        const { leafHash } = await import('../../src/crypto/merkle.js');
+        const start = await store.audit.head();
+        const appended = await store.transaction((tx) =>
+          appendAudit(
+            tx,
+            Array.from({ length: 37 }, (_, i) => entry(i)),
+          ),
+        );
+        expect(appended.map((r) => r.leafIndex)).toEqual(
+          Array.from({ length: 37 }, (_, i) => start.size + i),
+        );
+        const head = await store.audit.head();
+        expect(head.size).toBe(start.size + 37);
+        expect(head.frontier).toHaveLength(32 * popcount(head.size));
+        expect(store.audit.headHint()?.size).toBe(head.size);
+
+        const rows = await store.audit.range(start.size + 1, head.size + 1);
+        expect(rows.map((r) => r.subjectRef)).toEqual(appended.map((r) => r.subjectRef));
+        expect(rows[5]).toMatchObject({ action: 'read', actor: 'contract-5', at: entry(5).at });
+        const batch = await store.audit.scanEntries(start.size + 1, head.size + 1);
+        expect(batch.count).toBe(37);
+        expect([...batch.lengths]).toEqual(rows.map((r) => r.canonical.length));
+        expect(
+          batch.bytes.equals(
+            Buffer.concat(rows.flatMap((r, i) => (i === 0 ? [r.canonical] : [Buffer.of(0), r.canonical]))),
+          ),
+        ).toBe(true);
+        expect(batch.subjects.split(',')).toEqual(
+          rows.map((r) => (r.subjectRef === null ? '-' : `=${r.subjectRef}`)),
+        );
+        expect((await store.audit.scanEntries(head.size + 1, head.size + 10)).count).toBe(0);
+
+        const from = nodeCount(start.size);
+        const to = nodeCount(head.size);
+        const nodes = await store.audit.nodeRange(from, to);
+        expect(nodes.map((n) => n.id)).toEqual(Array.from({ length: to - from }, (_, i) => from + i));
+        expect(
+          (await store.audit.scanNodes(from, to)).bytes.equals(Buffer.concat(nodes.map((n) => n.hash))),
+        ).toBe(true);
+        // The leaf nodes are the entries' leaf hashes.
+        for (const n of nodes) {
+          const { level, index } = nodeAt(n.id);
+          if (level === 0) expect(n.hash.equals(leafHash(rows[index - start.size]!.canonical))).toBe(true);
+        }
+        const some = await store.audit.nodes([from, to - 1, to + 5]);
+        expect([...some.keys()].sort((a, b) => a - b)).toEqual([from, to - 1]);
+
+        const stats = await store.audit.stats();
+        expect(stats.entries).toEqual({ count: head.size, min: head.size > 0 ? 1 : null, max: head.size });
+        expect(stats.nodes).toEqual({ count: to, min: 0, max: to - 1 });
+        const { verifyAuditLog } = await import('../../src/services/audit-log-verify.js');
+        expect((await verifyAuditLog(store, { batchSize: 8 })).problems).toEqual([]);
+      });
+
+      it('swaps the head only from the expected state, and finds stray rows', async () => {
+        const head = await store.audit.head();
+        const other = { size: head.size + 1, frontier: Buffer.alloc(32 * 9) };
+        expect(
+          await store.transaction((tx) => tx.audit.swapHead({ ...head, size: head.size + 7 }, other)),
+        ).toBe(false);
+        expect(await store.audit.head()).toEqual(head);
+        await expect(
+          store.transaction(async (tx) => {
+            expect(await tx.audit.swapHead(head, other)).toBe(true);
+            expect((await tx.audit.head()).size).toBe(head.size + 1);
+            await tx.audit.insertMany([
+              {
+                seq: head.size + 50,
+                at: '',
+                action: '',
+                actor: '',
+                subjectRef: null,
+                canonical: Buffer.from('{}'),
+              },
+            ]);
+            await tx.audit.insertNodes([{ id: -4, hash: Buffer.alloc(32) }]);
+            expect(await tx.audit.strays(head.size, (await tx.audit.stats()).nodes.count - 1, 10)).toEqual({
+              seqs: [head.size + 50],
+              nodeIds: [-4],
+            });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.audit.head()).toEqual(head);
+        expect(await store.audit.strays(head.size, (await store.audit.stats()).nodes.count, 10)).toEqual({
+          seqs: [],
+          nodeIds: [],
+        });
+      });
+
+      it('stores checkpoints once per tree size and lists them in order', async () => {
+        const record = (treeSize: number) => ({
+          treeSize,
+          rootHash: randomBytes(32),
+          origin: 'contract.custodian.local/log',
+          signedAt: '2026-04-01T00:00:00.000Z',
+          keyId: 0xfedcba98,
+          signature: randomBytes(64),
+        });
+        // Unsigned records: rolled back, so no later verification meets them.
+        await expect(
+          store.transaction(async (tx) => {
+            const base = (await tx.audit.latestCheckpoint())?.treeSize ?? 0;
+            const a = record(base + 10);
+            expect(await tx.audit.insertCheckpoint(a)).toBe(true);
+            expect(await tx.audit.insertCheckpoint({ ...a, rootHash: randomBytes(32) })).toBe(false);
+            expect(await tx.audit.insertCheckpoint(record(base + 3))).toBe(true);
+            expect(await tx.audit.latestCheckpoint()).toEqual(a);
+            expect((await tx.audit.checkpoints(base, 10)).map((c) => c.treeSize)).toEqual([
+              base + 3,
+              base + 10,
+            ]);
+            expect((await tx.audit.checkpoints(base + 3, 10)).map((c) => c.treeSize)).toEqual([base + 10]);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.audit.latestCheckpoint()).toBeUndefined();
       });
     });
   });

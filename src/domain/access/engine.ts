@@ -1,4 +1,5 @@
-import type { Datamap } from '../datamap/schema.js';
+import type { ConsentFacts } from '../consent/state.js';
+import { isSensitiveField, type Datamap } from '../datamap/schema.js';
 import { CATEGORIES, type Category } from '../datamap/taxonomy.js';
 import { decideField, type Access, type FieldDecision } from './decide.js';
 import type { RoleSpec, ViewCap } from './roles.js';
@@ -31,6 +32,12 @@ export interface DecisionContext {
   readonly trainingCurrent: boolean;
   /** An active, unexpired break-glass grant covers this subject. */
   readonly breakGlass: boolean;
+  /**
+   * The subject's consent for the purpose, when the purpose rests on consent (R4, R5; PIPL Art.
+   * 14-16, 29, 31). Ignored for other legal bases; absent for a consent-based purpose means no
+   * consent (fail closed).
+   */
+  readonly consent?: ConsentFacts | undefined;
 }
 
 const ORDER: Readonly<Record<Access, number>> = { withheld: 0, masked: 1, clear: 2 };
@@ -42,7 +49,7 @@ const ORDER: Readonly<Record<Access, number>> = { withheld: 0, masked: 1, clear:
  * map lookup plus two flags.
  */
 export class AccessPolicy {
-  readonly #table = new Map<string, { decision: Decision; personal: boolean }>();
+  readonly #table = new Map<string, CompiledEntry>();
   readonly #roles: Readonly<Record<string, RoleSpec>>;
   readonly #datamap: Datamap;
 
@@ -58,6 +65,8 @@ export class AccessPolicy {
             this.#table.set(key(role, purpose.id, collection, field), {
               decision: staticDecision(datamap, role, spec, purpose.id, collection, field, category),
               personal,
+              consentBased: purpose.legalBasis === 'consent',
+              sensitive: isSensitiveField(f),
             });
           }
         }
@@ -75,11 +84,21 @@ export class AccessPolicy {
     return spec !== undefined && (spec.purposes.includes('*') || spec.purposes.includes(purpose));
   }
 
+  /** Whether reads for `purpose` depend on the customer's consent (its legal basis is consent). */
+  consentBased(purpose: string): boolean {
+    return this.#datamap.purposes.some((p) => p.id === purpose && p.legalBasis === 'consent');
+  }
+
   decide(ctx: DecisionContext): Decision {
     const entry = this.#table.get(key(ctx.role, ctx.purpose, ctx.collection, ctx.field));
     if (entry === undefined) return this.#uncompiled(ctx);
     const { decision, personal } = entry;
     if (decision.access === 'withheld' && decision.reason !== 'denied-by-role') return decision;
+    // Consent before anything else a grant could lift: break-glass never overrides a customer's no.
+    if (entry.consentBased) {
+      const withheld = consentGate(entry, ctx.purpose, ctx.consent);
+      if (withheld !== undefined) return withheld;
+    }
     if (personal && !ctx.trainingCurrent) {
       return { access: 'withheld', reason: 'training-expired', rule: 'access.requireTraining' };
     }
@@ -93,6 +112,34 @@ export class AccessPolicy {
     const gate = decideField(this.#datamap, ctx.purpose, ctx.collection, ctx.field);
     return { access: 'withheld', reason: gate.reason ?? 'undeclared-field', rule: gate.rule };
   }
+}
+
+interface CompiledEntry {
+  readonly decision: Decision;
+  readonly personal: boolean;
+  /** The purpose's legal basis is consent (R1): reads wait on the customer's consent. */
+  readonly consentBased: boolean;
+  /** Sensitive PI (PIPL Art. 28): a consent-based read also needs the `sensitive_pi` separate consent. */
+  readonly sensitive: boolean;
+}
+
+/**
+ * Only purposes resting on consent are gated; necessary ones never wait on it (PIPL Art. 16).
+ * The purpose consent must stand (granted, not withdrawn, at the policy version in force); a
+ * sensitive field — or any personal field of a child under 14, all of whose PI is sensitive
+ * (Art. 28) — also needs the `sensitive_pi` separate consent (Art. 29).
+ */
+function consentGate(
+  entry: CompiledEntry,
+  purpose: string,
+  consent: ConsentFacts | undefined,
+): Decision | undefined {
+  const rule = `datamap.purposes.${purpose}.legalBasis`;
+  if (consent?.purpose !== true) return { access: 'withheld', reason: 'no-consent', rule };
+  const sensitive = entry.sensitive || (consent.minor && entry.personal);
+  if (sensitive && !consent.sensitive)
+    return { access: 'withheld', reason: 'no-consent', rule: `${rule} (sensitive_pi)` };
+  return undefined;
 }
 
 function key(role: string, purpose: string, collection: string, field: string): string {

@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   'export.request',
   'export.approve',
   'policy.manage',
+  'consent.read',
+  'consent.record',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -77,6 +79,8 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleSpec>> = Object.freeze(
       'export.request',
       'export.approve',
       'policy.manage',
+      'consent.read',
+      'consent.record',
     ],
     purposes: ['*'],
     grants: { '*': 'masked' },
@@ -84,7 +88,16 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleSpec>> = Object.freeze(
   },
   operator: {
     description: 'Fulfilment and customer service',
-    permissions: ['vault.collect', 'vault.read', 'vault.search', 'export.request', 'breakglass.request'],
+    // Customer service records the consents customers give or withdraw on the phone or in chat.
+    permissions: [
+      'vault.collect',
+      'vault.read',
+      'vault.search',
+      'export.request',
+      'breakglass.request',
+      'consent.read',
+      'consent.record',
+    ],
     purposes: ['order-fulfilment', 'customer-service'],
     grants: {
       'location.region': 'clear',
@@ -96,7 +109,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleSpec>> = Object.freeze(
   },
   marketing: {
     description: 'Member marketing, with consent',
-    permissions: ['vault.read', 'vault.search'],
+    permissions: ['vault.read', 'vault.search', 'consent.read'],
     purposes: ['marketing'],
     grants: {
       'identity.national-id': 'withheld',

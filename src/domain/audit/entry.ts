@@ -27,7 +27,11 @@ export type AuditAction =
   | 'staff.sign-in-failed'
   | 'staff.sign-out'
   | 'apikey.create'
-  | 'apikey.revoke';
+  | 'apikey.revoke'
+  | 'consent.grant'
+  | 'consent.withdraw'
+  | 'consent.refuse'
+  | 'consent.read';
 
 export interface AuditDecisionSummary {
   readonly clear: readonly string[];

@@ -61,8 +61,9 @@ export function nodeId(level: number, index: number): number {
 /** The perfect subtree stored under `id` (inverse of {@link nodeId}). */
 export function nodeAt(id: number): TreeNode {
   // nodeCount is strictly increasing: find the leaf c with nodeCount(c) <= id < nodeCount(c + 1).
+  // nodeCount(c) = 2c − popcount(c) ≤ id puts c at most ~id/2 + 27.
   let lo = 0;
-  let hi = Math.floor(id / 2) + 1;
+  let hi = Math.floor(id / 2) + 64;
   while (lo < hi) {
     const mid = Math.floor((lo + hi + 1) / 2);
     if (nodeCount(mid) <= id) lo = mid;

@@ -5,6 +5,7 @@ import { enforcePermission } from '../permissions.js';
 import { problemFor, sendProblem } from '../problem.js';
 import { auditLogRoutes } from './audit-log.js';
 import { authRoutes } from './auth.js';
+import { consentRoutes } from './consent.js';
 import { oversightRoutes } from './oversight.js';
 import { vaultRoutes } from './vault.js';
 
@@ -35,4 +36,5 @@ export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = async (app, { con
   await app.register(vaultRoutes, { context });
   await app.register(oversightRoutes, { context });
   await app.register(auditLogRoutes, { context });
+  await app.register(consentRoutes, { context });
 };

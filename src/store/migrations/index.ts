@@ -5,6 +5,7 @@ import { vault } from './0002-vault.js';
 import { policy } from './0003-policy.js';
 import { auditMerkle } from './0004-audit-merkle.js';
 import { access } from './0005-access.js';
+import { consent } from './0006-consent.js';
 import { imports } from './0007-imports.js';
 
 /**
@@ -20,6 +21,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0003-policy': policy(types),
         '0004-audit-merkle': auditMerkle(types),
         '0005-access': access(types),
+        '0006-consent': consent(types),
         '0007-imports': imports(types),
       });
     },

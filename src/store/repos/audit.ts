@@ -26,13 +26,13 @@ function entryScan(pg: boolean, from: number, to: number) {
     ? sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number | string }>`
         select string_agg(canonical, '\\x00'::bytea order by seq) as bytes,
                string_agg(length(canonical)::text, ',' order by seq) as lengths,
-               string_agg(coalesce(subject_ref, '-'), ',' order by seq) as subjects,
+               string_agg(case when subject_ref is null then '-' else '=' || subject_ref end, ',' order by seq) as subjects,
                count(*) as n
         from audit_log where seq >= ${from} and seq < ${to}`
     : sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number }>`
         select cast(group_concat(canonical, ${ZERO}) as blob) as bytes,
                group_concat(length(canonical)) as lengths,
-               group_concat(coalesce(subject_ref, '-')) as subjects,
+               group_concat(case when subject_ref is null then '-' else '=' || subject_ref end) as subjects,
                count(*) as n
         from (select canonical, subject_ref from audit_log where seq >= ${from} and seq < ${to} order by seq)`;
 }

@@ -111,7 +111,14 @@ describe('buildPolicyModel', () => {
         'delete',
         ['recipientName', 'phone', 'province', 'city', 'district', 'street'],
       ],
-      ['order', '3y', 'purpose-fulfilled', 'delete', ['orderId', 'amount', 'status']],
+      ['address', '3m', 'collection', 'delete', ['privacyNumber']],
+      [
+        'order',
+        '3y',
+        'purpose-fulfilled',
+        'delete',
+        ['orderId', 'amount', 'status', 'buyerNick', 'createdAt', 'paidAt', 'itemTitle'],
+      ],
       ['order', '1y', 'purpose-fulfilled', 'delete', ['buyerMessage']],
       ['customs', '3y', 'purpose-fulfilled', 'delete', ['realName', 'nationalId']],
     ]);

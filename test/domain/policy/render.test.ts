@@ -298,7 +298,7 @@ describe('renderPolicy', () => {
     // Latin text comes only from the data map: names, contacts and the template's officer name.
     const text = out.replace(/<[^>]*>/g, '').replace(model.fingerprint.slice(0, 16), '');
     for (const word of new Set(text.match(/[A-Za-z]{3,}/g))) {
-      expect(['Test', 'privacy', 'example', 'com', 'dpo', 'protection', 'officer']).toContain(word);
+      expect(['Test', 'privacy', 'example', 'com', 'dpo', 'protection', 'officer', 'OAID']).toContain(word);
     }
     expect(out).toContain('个人信息保护政策');
     expect(out).toContain('《个人信息保护法》');

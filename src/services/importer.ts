@@ -1,0 +1,542 @@
+/**
+ * Bulk import of Tmall orders into the vault: the seller centre's order export (CSV in GBK or
+ * UTF-8, or XLSX) and, through the same writer, the TOP order sync (src/platforms/tmall/sync.ts).
+ *
+ * - Idempotent: an order is imported once per source (`import_orders (source, order_id)`; the
+ *   order id is a non-personal reference the data map stores plain anyway). Importing a file
+ *   again adds nothing.
+ * - Resumable: rows are written in batches, each ONE unit of work holding the vault's records and
+ *   audit entries, the imported order ids, the rejected rows and the run's checkpoint and counts.
+ *   A run killed at any point (kill -9) leaves whole batches only; running the same file again
+ *   with the same settings resumes after the last committed batch and ends with the same counts
+ *   as an uninterrupted run.
+ * - Rejected rows are recorded by line, column names and reason codes, never their values.
+ */
+
+import { basename } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { uuidv7 } from '../crypto/uuid.js';
+import type { Datamap } from '../domain/datamap/schema.js';
+import { CustodianError, isCustodianError, type ErrorCode } from '../domain/errors.js';
+import { planColumns, type ColumnPlan, type ImportMap } from '../platforms/tmall/mapping.js';
+import {
+  DROP_KINDS,
+  normaliseRow,
+  rejectRow,
+  type DropKind,
+  type NormalisedRow,
+  type OrderRow,
+} from '../platforms/tmall/rows.js';
+import { openOrderFile, sha256File, type SourceRow } from '../platforms/tmall/source.js';
+import type { EncodingChoice } from '../platforms/tmall/encoding.js';
+import type { ImportRejectRecord, ImportRunRecord } from '../store/imports.js';
+import type { Repositories, Store } from '../store/store.js';
+import type { Principal } from './tokens.js';
+import type { CollectInput, CollectResult, Vault } from './vault.js';
+
+/** The namespace order ids are unique in: Taobao/Tmall trade ids, whether from a file or TOP. */
+export const TMALL_SOURCE = 'tmall';
+/** `records.source` of what the export importer collects. */
+export const EXPORT_RECORD_SOURCE = 'tmall:export';
+
+export const DEFAULT_BATCH = 1000;
+
+/** The principal of `custodian import` run without `CUSTODIAN_TOKEN`: fulfilment staff's role. */
+export const IMPORTER: Principal = {
+  kind: 'token',
+  id: 'cli:import',
+  name: 'custodian import',
+  role: 'operator',
+  trainingCurrent: true,
+};
+
+export interface ImporterDeps {
+  readonly store: Store;
+  readonly vault: Vault;
+  readonly datamap: Datamap;
+  readonly now: () => Date;
+}
+
+export interface ImportCounts {
+  /** Data rows read (header excluded). */
+  rows: number;
+  /** Orders written to the vault. */
+  imported: number;
+  /** Orders already imported (earlier runs, or twice in this file). */
+  duplicates: number;
+  rejected: number;
+  /** Vault records written (one per collection per row). */
+  records: number;
+  subjects: {
+    /** Subjects created. */
+    new: number;
+    /** Rows attached to an existing subject by OAID or buyer_open_uid. */
+    linked: number;
+    /** Rows with neither: each got a subject of its own (never merged on nick or phone, R30). */
+    unkeyed: number;
+  };
+  /** Values left out of imported rows, by kind. */
+  dropped: Record<DropKind, number>;
+  /** Records whose free text had personal data masked or flagged by the data map's policy. */
+  screened: number;
+  /** Fields stripped by `minimise: strip` collections. */
+  stripped: number;
+}
+
+export function emptyCounts(): ImportCounts {
+  return {
+    rows: 0,
+    imported: 0,
+    duplicates: 0,
+    rejected: 0,
+    records: 0,
+    subjects: { new: 0, linked: 0, unkeyed: 0 },
+    dropped: Object.fromEntries(DROP_KINDS.map((k) => [k, 0])) as Record<DropKind, number>,
+    screened: 0,
+    stripped: 0,
+  };
+}
+
+function addCounts(into: ImportCounts, d: ImportCounts): void {
+  into.rows += d.rows;
+  into.imported += d.imported;
+  into.duplicates += d.duplicates;
+  into.rejected += d.rejected;
+  into.records += d.records;
+  into.subjects.new += d.subjects.new;
+  into.subjects.linked += d.subjects.linked;
+  into.subjects.unkeyed += d.subjects.unkeyed;
+  for (const k of DROP_KINDS) into.dropped[k] += d.dropped[k];
+  into.screened += d.screened;
+  into.stripped += d.stripped;
+}
+
+function parseCounts(json: string): ImportCounts {
+  const base = emptyCounts();
+  addCounts(base, { ...emptyCounts(), ...(JSON.parse(json) as Partial<ImportCounts>) });
+  return base;
+}
+
+/** Vault refusals that concern one row: the row is rejected with the code, the import goes on. */
+const ROW_LEVEL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_COLLECT_UNDECLARED_FIELDS',
+  'ERR_COLLECT_FIELDS_NOT_NEEDED',
+  'ERR_COLLECT_PII_REJECTED',
+  'ERR_VALIDATION_FAILED',
+  'ERR_SUBJECT_AMBIGUOUS',
+  'ERR_SUBJECT_ERASED',
+  'ERR_SUBJECT_NOT_FOUND',
+]);
+
+export interface WriterOptions {
+  readonly source: string;
+  readonly recordSource: string;
+  readonly plan: Pick<ColumnPlan, 'purpose' | 'orderCollection'>;
+  /** The run whose checkpoint and counts move with each batch; undefined for a dry run. */
+  readonly run: ImportRunRecord | undefined;
+  readonly counts: ImportCounts;
+}
+
+/**
+ * Writes normalised rows in units of work: the vault's records and audit entries, the imported
+ * order ids, the rejects and the run's progress commit together or not at all.
+ */
+export class ImportWriter {
+  readonly #d: ImporterDeps;
+  readonly #principal: Principal;
+  readonly #o: WriterOptions;
+  /** Cumulative counts, as committed. */
+  readonly counts: ImportCounts;
+  /** Rejects of a dry run (a real run keeps them in the store). */
+  readonly dryRejects: ImportRejectRecord[] = [];
+  readonly #dryOrders = new Set<string>();
+
+  constructor(deps: ImporterDeps, principal: Principal, options: WriterOptions) {
+    this.#d = deps;
+    this.#principal = principal;
+    this.#o = options;
+    this.counts = options.counts;
+  }
+
+  /** Writes one batch (retrying conflicts, falling back to row by row when the vault refuses a row). */
+  async write(rows: readonly NormalisedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.#o.run === undefined) return this.#dryRun(rows);
+    const run = this.#o.run;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const delta = await this.#d.store.transaction((tx) => this.#writeIn(tx, run, rows));
+        addCounts(this.counts, delta);
+        return;
+      } catch (error) {
+        if (!isCustodianError(error)) throw error;
+        // A concurrent writer created the same buyer or imported the same order: try again, the
+        // next attempt sees its rows.
+        if (error.code === 'ERR_STORE_CONFLICT' && attempt < 3) continue;
+        if (!ROW_LEVEL_CODES.has(error.code)) throw error;
+        if (rows.length > 1) {
+          for (const row of rows) await this.write([row]);
+          return;
+        }
+        const row = rows[0]!;
+        if (row.kind !== 'order') throw error;
+        return this.write([rejectRow(row.ordinal, row.line, [error.code])]);
+      }
+    }
+  }
+
+  async #writeIn(
+    tx: Repositories,
+    run: ImportRunRecord,
+    rows: readonly NormalisedRow[],
+  ): Promise<ImportCounts> {
+    const { source, recordSource, plan } = this.#o;
+    const delta = emptyCounts();
+    delta.rows = rows.length;
+    const orders = rows.filter((r): r is OrderRow => r.kind === 'order');
+    const rejects = rows.filter((r) => r.kind === 'reject');
+    const existing = new Set(
+      await tx.imports.existingOrders(
+        source,
+        orders.map((o) => o.orderId),
+      ),
+    );
+    const fresh: OrderRow[] = [];
+    for (const o of orders) {
+      if (existing.has(o.orderId)) delta.duplicates++;
+      else {
+        existing.add(o.orderId);
+        fresh.push(o);
+      }
+    }
+    // Phase 1: the order record of each row carries the identities and finds or creates the buyer.
+    const first: CollectInput[] = fresh.map((o) => ({
+      collection: plan.orderCollection,
+      fields: o.records.get(plan.orderCollection) ?? {},
+      purpose: plan.purpose,
+      identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
+      source: recordSource,
+    }));
+    const results1 = await this.#d.vault.collectManyIn(tx, this.#principal, first);
+    // Phase 2: the row's other records (the delivery address) join the same buyer.
+    const rest: CollectInput[] = fresh.flatMap((o, i) =>
+      [...o.records]
+        .filter(([collection]) => collection !== plan.orderCollection)
+        .map(([collection, fields]) => ({
+          collection,
+          fields,
+          purpose: plan.purpose,
+          subjectId: results1[i]!.subjectId,
+          source: recordSource,
+        })),
+    );
+    const results2 = rest.length > 0 ? await this.#d.vault.collectManyIn(tx, this.#principal, rest) : [];
+    fresh.forEach((o, i) => {
+      const keyed = o.identities.oaid !== undefined || o.identities.openUid !== undefined;
+      if (!keyed) delta.subjects.unkeyed++;
+      if (results1[i]!.created) delta.subjects.new++;
+      else delta.subjects.linked++;
+      for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
+    });
+    const all: CollectResult[] = [...results1, ...results2];
+    delta.records = all.length;
+    delta.screened = all.filter((r) => r.screened.length > 0).length;
+    delta.stripped = all.reduce((n, r) => n + r.stripped.length, 0);
+    delta.imported = fresh.length;
+    delta.rejected = rejects.length;
+    const at = this.#d.now().toISOString();
+    await tx.imports.insertOrders(
+      fresh.map((o) => ({ source, orderId: o.orderId, runId: run.id, importedAt: at })),
+    );
+    await tx.imports.insertRejects(
+      rejects.map((r) => ({
+        runId: run.id,
+        ordinal: r.ordinal,
+        line: r.line,
+        columns: r.columns,
+        reasons: r.reasons,
+      })),
+    );
+    const total = structuredClone(this.counts);
+    addCounts(total, delta);
+    await tx.imports.updateRun(run.id, {
+      checkpoint: rows.at(-1)!.ordinal,
+      counts: JSON.stringify(total),
+      updatedAt: at,
+    });
+    return delta;
+  }
+
+  /** A dry run: the same decisions, nothing written. Duplicates are checked against the store. */
+  async #dryRun(rows: readonly NormalisedRow[]): Promise<void> {
+    const delta = emptyCounts();
+    delta.rows = rows.length;
+    const orders = rows.filter((r): r is OrderRow => r.kind === 'order');
+    const existing = new Set(
+      await this.#d.store.imports.existingOrders(
+        this.#o.source,
+        orders.map((o) => o.orderId),
+      ),
+    );
+    for (const o of orders) {
+      if (existing.has(o.orderId) || this.#dryOrders.has(o.orderId)) delta.duplicates++;
+      else {
+        this.#dryOrders.add(o.orderId);
+        delta.imported++;
+        delta.records += o.records.size;
+        for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
+      }
+    }
+    for (const r of rows)
+      if (r.kind === 'reject') {
+        delta.rejected++;
+        this.dryRejects.push({
+          runId: '',
+          ordinal: r.ordinal,
+          line: r.line,
+          columns: r.columns,
+          reasons: r.reasons,
+        });
+      }
+    addCounts(this.counts, delta);
+  }
+}
+
+export interface ImportProgress {
+  /** Data rows read so far (skipped ones of a resume included). */
+  readonly rows: number;
+  readonly bytesRead: number;
+  readonly bytesTotal: number;
+}
+
+/** Rows expected in all, estimated from the bytes read so far (for a progress bar's ETA). */
+export function estimateTotalRows(p: ImportProgress): number {
+  if (p.bytesRead <= 0 || p.bytesRead >= p.bytesTotal) return Math.max(p.rows, 1);
+  return Math.max(p.rows, Math.round((p.rows * p.bytesTotal) / p.bytesRead));
+}
+
+export interface TmallImportOptions {
+  readonly file: string;
+  readonly encoding?: EncodingChoice | undefined;
+  readonly map?: ImportMap | undefined;
+  readonly dryRun?: boolean | undefined;
+  /** Rows per unit of work (default 1000). */
+  readonly batchSize?: number | undefined;
+  /** Where the rejects go (JSON lines); default `<file>.rejects.jsonl`; `null` for none. */
+  readonly rejectsFile?: string | null | undefined;
+  readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
+}
+
+export interface RejectLine {
+  /** Line of the file (CSV: where the record starts; XLSX: the sheet row). */
+  readonly line: number;
+  /** Data row number (header excluded), from 1. */
+  readonly row: number;
+  readonly columns: readonly string[];
+  readonly reasons: readonly string[];
+}
+
+export interface ImportSummary {
+  /** The run (null for a dry run): rerun the same file to resume it if it was interrupted. */
+  readonly runId: string | null;
+  readonly file: string;
+  readonly sha256: string;
+  readonly format: 'csv' | 'xlsx';
+  readonly encoding: string;
+  readonly encodingDetectedBy: string;
+  readonly purpose: string;
+  readonly dryRun: boolean;
+  /** True when this run picked up an interrupted one. */
+  readonly resumed: boolean;
+  readonly counts: ImportCounts;
+  readonly rejectsFile: string | null;
+  /** The first rejects (all are in the rejects file). */
+  readonly rejects: readonly RejectLine[];
+  /** Headers nothing reads: their columns are not imported. */
+  readonly ignoredColumns: readonly string[];
+  /** Default fields the data map does not declare for the purpose, so not imported. */
+  readonly unavailableFields: readonly string[];
+  readonly seconds: number;
+  /** Rows processed by this invocation per second. */
+  readonly rowsPerSecond: number;
+}
+
+const SAMPLE_REJECTS = 20;
+
+/** What must be equal for a rerun to resume a run: the map, the encoding asked for, the purpose. */
+function settingsOf(options: TmallImportOptions, purpose: string): string {
+  return JSON.stringify({ v: 1, encoding: options.encoding ?? 'auto', map: options.map ?? {}, purpose });
+}
+
+/** Imports a Tmall order export (CSV or XLSX) into the vault. See the module comment. */
+export async function importTmallOrders(
+  deps: ImporterDeps,
+  principal: Principal,
+  options: TmallImportOptions,
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new CustodianError('ERR_USAGE_INVALID', 'the batch size is a positive integer');
+  const map: ImportMap = options.map ?? { columns: {}, fields: {} };
+  const dryRun = options.dryRun ?? false;
+  const file = await openOrderFile(options.file, options.encoding ?? 'auto');
+  const sha256 = await sha256File(options.file);
+
+  let plan: ColumnPlan | undefined;
+  let header: readonly string[] | undefined;
+  let run: ImportRunRecord | undefined;
+  let resumed = false;
+  let writer: ImportWriter | undefined;
+  let ordinal = 0;
+  let processedHere = 0;
+  let batch: NormalisedRow[] = [];
+  const progress = (): void =>
+    options.onProgress?.({ rows: ordinal, bytesRead: file.bytesRead(), bytesTotal: file.bytesTotal });
+
+  for await (const source of file.rows()) {
+    if (header === undefined) {
+      if (source.cells === undefined)
+        throw new CustodianError(
+          'ERR_TMALL_IMPORT_INVALID',
+          `the header row (line ${source.line}) is not readable CSV`,
+        );
+      header = source.cells;
+      plan = planColumns(header, map, deps.datamap);
+      file.expectColumns(header.length);
+      ({ run, resumed } = await startRun(deps, {
+        sha256,
+        settings: settingsOf(options, plan.purpose),
+        format: file.format,
+        encoding: file.encoding,
+        dryRun,
+      }));
+      writer = new ImportWriter(deps, principal, {
+        source: TMALL_SOURCE,
+        recordSource: EXPORT_RECORD_SOURCE,
+        plan,
+        run,
+        counts: run === undefined ? emptyCounts() : parseCounts(run.counts),
+      });
+      progress();
+      continue;
+    }
+    ordinal++;
+    if (run !== undefined && ordinal <= run.checkpoint) {
+      if (ordinal % 10_000 === 0) progress();
+      continue;
+    }
+    processedHere++;
+    batch.push(toRow(plan!, header.length, ordinal, source, file.format));
+    if (batch.length >= batchSize) {
+      await writer!.write(batch);
+      batch = [];
+      progress();
+    }
+  }
+  if (header === undefined || plan === undefined || writer === undefined)
+    throw new CustodianError('ERR_TMALL_IMPORT_INVALID', 'the export has no header row');
+  await writer.write(batch);
+  if (run !== undefined) {
+    const finishedAt = deps.now().toISOString();
+    await deps.store.transaction((tx) =>
+      tx.imports.updateRun(run.id, {
+        checkpoint: ordinal,
+        counts: JSON.stringify(writer.counts),
+        updatedAt: finishedAt,
+        finishedAt,
+      }),
+    );
+  }
+  progress();
+
+  const rejects = run === undefined ? writer.dryRejects : await deps.store.imports.rejects(run.id);
+  const lines: RejectLine[] = rejects.map((r) => ({
+    line: r.line,
+    row: r.ordinal,
+    columns: r.columns,
+    reasons: r.reasons,
+  }));
+  const rejectsFile =
+    options.rejectsFile === undefined ? `${options.file}.rejects.jsonl` : options.rejectsFile;
+  if (rejectsFile !== null)
+    await writeRejects(rejectsFile, lines).catch((cause: unknown) => {
+      throw new CustodianError(
+        'ERR_USAGE_INVALID',
+        `${basename(rejectsFile)}: cannot write the rejects file (the import itself is complete); name another with --rejects`,
+        { cause },
+      );
+    });
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    runId: run?.id ?? null,
+    file: basename(options.file),
+    sha256,
+    format: file.format,
+    encoding: file.encoding,
+    encodingDetectedBy: file.detectedBy,
+    purpose: plan.purpose,
+    dryRun,
+    resumed,
+    counts: writer.counts,
+    rejectsFile,
+    rejects: lines.slice(0, SAMPLE_REJECTS),
+    ignoredColumns: plan.ignored,
+    unavailableFields: plan.unavailable,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rowsPerSecond: Math.round(processedHere / Math.max(seconds, 0.001)),
+  };
+}
+
+function toRow(
+  plan: ColumnPlan,
+  columns: number,
+  ordinal: number,
+  source: SourceRow,
+  format: 'csv' | 'xlsx',
+): NormalisedRow {
+  if (source.cells === undefined)
+    return rejectRow(ordinal, source.line, [source.problem ?? 'csv-quote-stray']);
+  let cells = source.cells;
+  // A sheet row omits its trailing empty cells; a CSV row must have every column.
+  if (format === 'xlsx') {
+    while (cells.length > columns && cells.at(-1) === '') cells = cells.slice(0, -1);
+    if (cells.length < columns) cells = [...cells, ...Array<string>(columns - cells.length).fill('')];
+  }
+  if (cells.length !== columns) return rejectRow(ordinal, source.line, ['column-count']);
+  return normaliseRow(plan, ordinal, source.line, cells);
+}
+
+async function startRun(
+  deps: ImporterDeps,
+  o: { sha256: string; settings: string; format: string; encoding: string; dryRun: boolean },
+): Promise<{ run: ImportRunRecord | undefined; resumed: boolean }> {
+  if (o.dryRun) return { run: undefined, resumed: false };
+  const unfinished = await deps.store.imports.unfinishedRun(TMALL_SOURCE, o.sha256, o.settings);
+  if (unfinished !== undefined) return { run: unfinished, resumed: true };
+  const at = deps.now().toISOString();
+  const run: ImportRunRecord = {
+    id: uuidv7(),
+    source: TMALL_SOURCE,
+    fileSha256: o.sha256,
+    settings: o.settings,
+    format: o.format,
+    encoding: o.encoding,
+    startedAt: at,
+    updatedAt: at,
+    finishedAt: null,
+    checkpoint: 0,
+    counts: JSON.stringify(emptyCounts()),
+  };
+  await deps.store.transaction((tx) => tx.imports.insertRun(run));
+  return { run, resumed: false };
+}
+
+/** The rejects as JSON lines: line, row, column names and reason codes; never a value. */
+async function writeRejects(path: string, rejects: readonly RejectLine[]): Promise<void> {
+  const out = createWriteStream(path, { mode: 0o640 });
+  for (const r of rejects) if (!out.write(`${JSON.stringify(r)}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}

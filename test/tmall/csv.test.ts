@@ -1,0 +1,102 @@
+import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CsvTokenizer, MAX_FIELD_LINES, type CsvRecord } from '../../src/platforms/tmall/csv.js';
+
+/** Tokenises `text` fed in pieces cut at `cuts` (positions), then ends the input. */
+function tokenise(text: string, cuts: readonly number[] = [], expected?: number): CsvRecord[] {
+  const t = new CsvTokenizer();
+  t.expectedColumns = expected;
+  const out: CsvRecord[] = [];
+  let from = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    out.push(...t.push(text.slice(from, cut)));
+    from = cut;
+  }
+  out.push(...t.push(text.slice(from)));
+  out.push(...t.end());
+  return out;
+}
+
+const rows = (records: readonly CsvRecord[]): (string[] | string)[] =>
+  records.map((r) => ('fields' in r ? r.fields : `${r.problem}@${r.line}`));
+
+describe('CSV tokenizer', () => {
+  it('reads quoted fields, escaped quotes, line breaks in quotes, CRLF and formula wrappers', () => {
+    const text = 'a,b,c\r\n1,"x, y","say ""hi"""\r\n="0123",\'138,"multi\nline"\n';
+    const out = tokenise(text);
+    expect(rows(out)).toEqual([
+      ['a', 'b', 'c'],
+      ['1', 'x, y', 'say "hi"'],
+      ['="0123"', "'138", 'multi\nline'],
+    ]);
+    expect(out.map((r) => r.line)).toEqual([1, 2, 3]);
+  });
+
+  it('gives the same records whatever the chunk boundaries', () => {
+    const text = 'h1,h2\n"a\r\nb",c\r\n"""q""",="1"\n,\n"end"';
+    const whole = rows(tokenise(text));
+    for (let cut = 0; cut <= text.length; cut++) expect(rows(tokenise(text, [cut]))).toEqual(whole);
+  });
+
+  it('agrees with csv-parse on well-formed CSV (property)', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', '甲', ',', '"', '\n', ' ', '1', '\r\n'),
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(200), { maxLength: 3 }),
+        (table, cuts) => {
+          const text = table
+            .map((row) =>
+              row.map((v) => (/[",\r\n]/.test(v) || v === '' ? `"${v.replace(/"/g, '""')}"` : v)).join(','),
+            )
+            .join('\r\n');
+          const expected: string[][] = parse(text, { relax_column_count: true });
+          const got = rows(
+            tokenise(
+              text,
+              cuts.map((c) => c % (text.length + 1)),
+            ),
+          );
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a stray quote on its own line and goes on with the next', () => {
+    const out = tokenise('a,b,c\n1,"bad"x,3\n4,1"1,6\n7,8,9\n');
+    expect(rows(out)).toEqual([['a', 'b', 'c'], 'csv-quote-stray@2', 'csv-quote-stray@3', ['7', '8', '9']]);
+  });
+
+  it('rejects only the first line of a quote that never closes, and reads the lines after it', () => {
+    const out = tokenise('a,b,c\n1,"open,3\n4,5,6\n7,8,9\n', [], 3);
+    expect(rows(out)).toEqual([['a', 'b', 'c'], 'csv-quote-unclosed@2', ['4', '5', '6'], ['7', '8', '9']]);
+  });
+
+  it('resynchronises when an unclosed quote meets a later quoted field', () => {
+    const out = tokenise('a,b,c\n1,"open,3\n4,"five",6\n7,8,9\n', [], 3);
+    expect(rows(out)).toEqual([['a', 'b', 'c'], 'csv-quote-unclosed@2', ['4', 'five', '6'], ['7', '8', '9']]);
+  });
+
+  it('gives up on a quoted field after too many lines', () => {
+    const body = Array.from({ length: MAX_FIELD_LINES + 5 }, (_, i) => `${i},x,y`).join('\n');
+    const out = tokenise(`a,b,c\n1,"${body}\n`, [], 3);
+    expect(out[1]).toEqual({ line: 2, problem: 'csv-quote-unclosed' });
+    expect(rows(out).slice(2, 4)).toEqual([
+      ['1', 'x', 'y'],
+      ['2', 'x', 'y'],
+    ]);
+  });
+
+  it('skips blank lines and uses tabs when the header does', () => {
+    expect(rows(tokenise('a\tb\n\n1\t2\n'))).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+  });
+});

@@ -1,0 +1,339 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskPhone } from '../../src/domain/masking.js';
+import {
+  syntheticExportRows,
+  writeSyntheticExport,
+  type ExportRowTruth,
+  type SyntheticExportResult,
+} from '../../src/platforms/tmall/synthetic-export.js';
+import { IMPORTER, importTmallOrders, type ImportSummary } from '../../src/services/importer.js';
+import type { SubjectView } from '../../src/services/vault.js';
+import { runCli } from '../support/cli.js';
+import { tester } from '../support/roles.js';
+import { ByteScanner } from '../support/scan.js';
+import { tmallEnv, type TmallEnv } from './helpers.js';
+
+const SEED = 'tmall-import';
+const ROWS = 600;
+
+function truths(options: Parameters<typeof syntheticExportRows>[0]): ExportRowTruth[] {
+  return [...syntheticExportRows(options)].map((r) => r.truth);
+}
+
+function recordOf(view: SubjectView, collection: string, field: string, value: string) {
+  return view.records.find((r) => r.collection === collection && r.fields[field]?.value === value);
+}
+
+describe('import tmall-orders: a GBK export with Chinese headers', () => {
+  let env: TmallEnv;
+  let file: string;
+  let written: SyntheticExportResult;
+  let first: ImportSummary;
+  const options = { seed: SEED, rows: ROWS, malformedEvery: 100, encoding: 'gbk' as const };
+  const rows = truths(options);
+  const good = rows.filter((r) => r.malformed === undefined);
+
+  beforeAll(async () => {
+    env = await tmallEnv();
+    file = join(env.dir, 'orders-export.csv');
+    written = await writeSyntheticExport(file, options);
+    first = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 128 });
+  }, 120_000);
+  afterAll(() => env.close());
+
+  it('is read as GB18030 and imports every well-formed row', () => {
+    expect(readFileSync(file).subarray(0, 8)).toEqual(iconv.encode('订单编号', 'gbk'));
+    expect(first).toMatchObject({
+      format: 'csv',
+      encoding: 'gb18030',
+      encodingDetectedBy: 'chardet',
+      resumed: false,
+    });
+    expect(first.counts).toMatchObject({
+      rows: ROWS,
+      imported: written.good,
+      duplicates: 0,
+      rejected: written.malformed.length,
+      records: written.good * 2,
+    });
+    expect(first.counts.subjects.new + first.counts.subjects.linked).toBe(written.good);
+    expect(first.counts.subjects.new).toBe(written.customers);
+    expect(first.ignoredColumns).toContain('买家支付宝账号');
+    const orders = env.query<{ n: number }>("select count(*) as n from import_orders where source = 'tmall'");
+    expect(orders[0]!.n).toBe(written.good);
+  });
+
+  it('reads the values back through the vault, linked by OAID', async () => {
+    const sample = good.filter((r) => r.mobile === 'real').slice(0, 25);
+    for (const row of sample) {
+      const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+      expect(view).toBeDefined();
+      const order = recordOf(view!, 'order', 'orderId', row.orderId);
+      expect(order?.fields).toMatchObject({
+        amount: { access: 'clear', value: row.order.amount },
+        status: { access: 'clear', value: row.order.status },
+        createdAt: { access: 'clear', value: row.order.createdAt },
+        itemTitle: { access: 'clear', value: row.order.itemTitle },
+      });
+      const address = view!.records.find(
+        (r) =>
+          r.collection === 'address' &&
+          r.fields['street']?.value === row.customer.address.street &&
+          r.fields['phone'] !== undefined,
+      );
+      expect(address?.fields).toMatchObject({
+        phone: { access: 'clear', value: row.customer.mobile },
+        province: { value: row.customer.address.province },
+        city: { value: row.customer.address.city },
+        district: { value: row.customer.address.district },
+      });
+      // Every order of the buyer in the file is on the same subject.
+      const theirs = good.filter((g) => g.customer.id === row.customer.id);
+      expect(view!.records.filter((r) => r.collection === 'order')).toHaveLength(theirs.length);
+    }
+    // A read by subject id gives the same, the name in clear for fulfilment.
+    const row = sample[0]!;
+    const [found] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+    const read = await env.runtime.vault.read(tester, found!.subjectId, 'order-fulfilment');
+    expect(read.records.map((r) => r.fields['recipientName']?.value)).toContain(row.customer.name);
+    expect(recordOf(read, 'order', 'orderId', row.orderId)).toBeDefined();
+    // The nick is stored encrypted and shown in clear only where the data map says so.
+    const nickRow = good.find((r) => !r.customer.nick.includes('*'))!;
+    const [service] = await env.runtime.vault.search(
+      tester,
+      'memberId',
+      nickRow.customer.buyerOpenUid,
+      'customer-service',
+    );
+    expect(service!.records.some((r) => r.fields['buyerNick']?.value === nickRow.customer.nick)).toBe(true);
+  });
+
+  it('rejects malformed rows by line number and reason, with no personal data in the rejects file', () => {
+    const expected = written.malformed.map((m) => ({ line: m.line, reasons: [m.kind] }));
+    expect(first.rejects.map((r) => ({ line: r.line, reasons: r.reasons }))).toEqual(expected);
+    expect(first.rejects.find((r) => r.reasons[0] === 'date-invalid')?.columns).toEqual(['订单创建时间']);
+    const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(
+      first.rejects.map((r) => ({ line: r.line, row: r.row, columns: r.columns, reasons: r.reasons })),
+    );
+    const text = lines.join('\n');
+    for (const row of rows) {
+      expect(text).not.toContain(row.customer.name);
+      expect(text).not.toContain(row.customer.mobile);
+      expect(text).not.toContain(row.orderId);
+    }
+  });
+
+  it('never takes a masked value or a privacy number for a phone (R30)', async () => {
+    const virtual = good.filter((r) => r.mobile === 'virtual');
+    const masked = good.filter((r) => r.mobile === 'masked');
+    expect(virtual.length).toBeGreaterThan(0);
+    expect(masked.length).toBeGreaterThan(0);
+    expect(first.counts.dropped.privacyNumberStored).toBe(virtual.length);
+    expect(first.counts.dropped.masked).toBeGreaterThanOrEqual(masked.length);
+    for (const row of virtual) {
+      const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+      const address = view!.records.find((r) => r.fields['privacyNumber'] !== undefined);
+      expect(address?.fields['phone']).toBeUndefined();
+      expect(address?.fields['privacyNumber']?.value).toMatch(/^1\d{10}-\d{3,4}$/);
+      const number = address!.fields['privacyNumber']!.value!;
+      expect(await env.runtime.vault.search(tester, 'phone', number, 'order-fulfilment')).toEqual([]);
+    }
+    const row = masked[0]!;
+    const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+    const values = view!.records.flatMap((r) => Object.values(r.fields).map((f) => f.value));
+    expect(values).not.toContain(maskPhone(row.customer.mobile));
+  });
+
+  it('adds nothing when the same file is imported again', async () => {
+    const count = (): number => env.query<{ n: number }>('select count(*) as n from records')[0]!.n;
+    const audit = (): number => env.query<{ n: number }>('select count(*) as n from audit_log')[0]!.n;
+    const [records, entries] = [count(), audit()];
+    const again = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 500 });
+    expect(again.counts).toMatchObject({
+      rows: ROWS,
+      imported: 0,
+      duplicates: written.good,
+      rejected: written.malformed.length,
+      records: 0,
+      subjects: { new: 0, linked: 0, unkeyed: 0 },
+    });
+    expect(again.runId).not.toBe(first.runId);
+    expect(count()).toBe(records);
+    expect(audit()).toBe(entries);
+  });
+
+  it('leaves no buyer name, phone or address in clear in the database files or the logs', () => {
+    const dbDir = dirname(env.dbPath);
+    const files = readdirSync(dbDir).map((f) => join(dbDir, f));
+    expect(files.some((f) => f.endsWith('-wal'))).toBe(true);
+    const haystacks = [
+      ...files.map((f) => readFileSync(f)),
+      Buffer.from(env.logs.join('\n'), 'utf8'),
+      readFileSync(`${file}.rejects.jsonl`),
+    ];
+    const needles = rows.flatMap((r) =>
+      (
+        [
+          ['name', r.customer.name],
+          ['phone', r.customer.mobile],
+          ['street', r.customer.address.street],
+        ] as const
+      ).flatMap(([kind, value]) => [
+        { label: `${kind} of ${r.customer.id}`, bytes: Buffer.from(value, 'utf8') },
+        { label: `${kind} of ${r.customer.id} (UTF-16)`, bytes: Buffer.from(value, 'utf16le') },
+        { label: `${kind} of ${r.customer.id} (GBK)`, bytes: iconv.encode(value, 'gbk') },
+      ]),
+    );
+    const scanner = new ByteScanner(needles);
+    const planted = Buffer.from(`…"x":"${rows[3]!.customer.address.street}"…`);
+    expect([...scanner.scan(planted)]).toContain(`street of ${rows[3]!.customer.id}`);
+    const leaks = [...new Set(haystacks.flatMap((h) => [...scanner.scan(h)]))];
+    expect(leaks).toEqual([]);
+  });
+});
+
+describe('import tmall-orders: other shapes of export', () => {
+  let env: TmallEnv;
+  beforeAll(async () => {
+    env = await tmallEnv();
+  });
+  afterAll(() => env.close());
+
+  it('keeps buyers apart when the export has no OAID or buyer_open_uid (never merged on phone, R30)', async () => {
+    const file = join(env.dir, 'no-ids.csv');
+    const options = { seed: 'no-ids', rows: 60, encoding: 'gbk' as const, withoutPlatformIds: true };
+    const written = await writeSyntheticExport(file, options);
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file });
+    expect(summary.counts).toMatchObject({
+      imported: 60,
+      subjects: { new: 60, linked: 0, unkeyed: 60 },
+      records: 120,
+    });
+    expect(written.good).toBe(60);
+  });
+
+  it('reads UTF-8 with a byte-order mark', async () => {
+    const file = join(env.dir, 'utf8.csv');
+    await writeSyntheticExport(file, { seed: 'utf8', rows: 20, encoding: 'utf-8', bom: true });
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file });
+    expect(summary).toMatchObject({ encoding: 'utf-8', encodingDetectedBy: 'bom' });
+    expect(summary.counts).toMatchObject({ imported: 20, rejected: 0 });
+  });
+
+  it('writes nothing on a dry run', async () => {
+    const file = join(env.dir, 'dry.csv');
+    const written = await writeSyntheticExport(file, { seed: 'dry', rows: 40, malformedEvery: 10 });
+    const before = env.query<{ n: number }>('select count(*) as n from records')[0]!.n;
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file, dryRun: true });
+    expect(summary).toMatchObject({ dryRun: true, runId: null });
+    expect(summary.counts).toMatchObject({ rows: 40, imported: written.good, rejected: 4 });
+    expect(env.query<{ n: number }>('select count(*) as n from records')[0]!.n).toBe(before);
+  });
+
+  it('imports an XLSX export: text order ids, date cells, numbers', async () => {
+    const file = join(env.dir, 'orders.xlsx');
+    const customers = truths({ seed: 'xlsx', rows: 5 });
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('订单报表');
+    sheet.addRow([
+      '订单编号',
+      '买家会员名',
+      '收货人姓名',
+      '收货地址',
+      '联系手机',
+      '订单创建时间',
+      '总金额',
+      '订单状态',
+      'OAID',
+    ]);
+    for (const r of customers)
+      sheet.addRow([
+        r.orderId,
+        r.customer.nick,
+        r.customer.name,
+        r.customer.address.full,
+        r.customer.mobile,
+        new Date(`${r.order.createdAt.replace(' ', 'T')}Z`),
+        Number(r.order.amount),
+        r.order.status,
+        r.customer.oaid,
+      ]);
+    // A row Excel damaged: the order id became a float, the date is text nobody can read.
+    sheet.addRow([4.1234567890123e18, 'x', '张三', '', '', 'someday', 1, '交易成功', 'OAIDX']);
+    await workbook.xlsx.writeFile(file);
+
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file });
+    expect(summary).toMatchObject({ format: 'xlsx', encoding: 'xlsx' });
+    expect(summary.counts).toMatchObject({ rows: 6, imported: 5, rejected: 1 });
+    expect(summary.rejects).toEqual([
+      {
+        line: 7,
+        row: 6,
+        columns: ['订单编号', '订单创建时间'],
+        reasons: ['order-id-invalid', 'date-invalid'],
+      },
+    ]);
+    const r = customers[0]!;
+    const [view] = await env.runtime.vault.search(tester, 'oaid', r.customer.oaid, 'order-fulfilment');
+    expect(recordOf(view!, 'order', 'orderId', r.orderId)?.fields).toMatchObject({
+      createdAt: { value: r.order.createdAt },
+      amount: { value: r.order.amount },
+    });
+    expect(view!.records.find((x) => x.collection === 'address')?.fields).toMatchObject({
+      recipientName: { value: r.customer.name },
+      street: { value: r.customer.address.street },
+    });
+  });
+
+  it('follows a --map file, and refuses one that names fields the data map lacks', async () => {
+    const file = join(env.dir, 'custom.csv');
+    writeFileSync(
+      file,
+      [
+        '单号,客户,手机号码,下单日期,备注',
+        '900000000000000001,王小明,13900000001,2025-05-01 10:00:00,尽快发货',
+        '900000000000000002,李小红,13900000002,2025-05-02 10:00:00,',
+      ].join('\n'),
+    );
+    const mapFile = join(env.dir, 'map.yaml');
+    writeFileSync(
+      mapFile,
+      'columns:\n  单号: orderId\n  客户: recipientName\n  手机号码: mobile\n  下单日期: createdAt\n  备注: order.buyerMessage\n',
+    );
+    const run = await runCli([
+      'import',
+      'tmall-orders',
+      file,
+      '--map',
+      mapFile,
+      '--config',
+      env.configPath,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as ImportSummary;
+    expect(summary.counts).toMatchObject({ imported: 2, subjects: { unkeyed: 2 } });
+    expect(run.stderr).toMatch(/importing rows: \d+\/\d+/);
+
+    writeFileSync(mapFile, 'columns:\n  单号: orderId\n  备注: order.sellerNote\n');
+    const bad = await runCli(['import', 'tmall-orders', file, '--map', mapFile, '--config', env.configPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('order.sellerNote');
+
+    writeFileSync(join(env.dir, 'no-id.csv'), '收货人姓名,联系手机\n王小明,13900000001\n');
+    const noId = await runCli([
+      'import',
+      'tmall-orders',
+      join(env.dir, 'no-id.csv'),
+      '--config',
+      env.configPath,
+    ]);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toContain('订单编号');
+  });
+});
