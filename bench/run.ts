@@ -3,6 +3,7 @@
  * prints exactly one JSON line on stdout; progress goes to stderr. See BENCHMARKS.md.
  */
 import { access, ACCESS_FLOOR } from './access.js';
+import { run as auditLog } from './audit.js';
 import { crypto } from './crypto.js';
 import { runPiiQuality } from './pii-quality.js';
 import { ingest, INGEST_FLOOR } from './ingest/index.js';
@@ -31,6 +32,11 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     run: access,
     ok: (result) =>
       typeof result['decisionsPerSec'] === 'number' && result['decisionsPerSec'] >= ACCESS_FLOOR,
+  },
+  audit: {
+    summary:
+      'audited vs unaudited reads, log verify entries/s (1M), proof p50/p99 at 10M entries (slow: ~5 min, ~5 GB temp)',
+    run: (options) => auditLog({ keep: options.keep }),
   },
   'pii-quality': {
     summary: 'precision and recall of Chinese PII detection on a generated labelled corpus (5,000 snippets)',
