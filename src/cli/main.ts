@@ -8,6 +8,7 @@ import { apikeyCommand } from './commands/apikey.js';
 import { datamapCommand } from './commands/datamap.js';
 import { demoCommand } from './commands/demo.js';
 import { importCommand } from './commands/import.js';
+import { incidentCommand } from './commands/incident.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand } from './commands/log.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIO): Command {
   staffCommand(program, io);
   apikeyCommand(program, io);
   accessCommand(program, io);
+  incidentCommand(program, io);
   for (const command of allCommands(program))
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;

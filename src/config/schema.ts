@@ -156,6 +156,65 @@ const accessSchema = z.strictObject({
 
 export type AccessConfig = z.output<typeof accessSchema>;
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/u, 'a time of day, HH:MM');
+const windowMinutes = z.number().int().min(1).max(10_080);
+
+/** Anomaly detection over the audit log (docs/audit-log.md, "Anomaly detection"). */
+const anomalySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How often the detector reads new entries. */
+  pollSeconds: z.number().int().min(1).max(3600).default(5),
+  /** One actor reading more than `maxSubjects` distinct subjects within `windowMinutes`. */
+  bulkRead: z
+    .strictObject({
+      windowMinutes: windowMinutes.default(10),
+      maxSubjects: z.number().int().min(1).default(200),
+    })
+    .prefault({}),
+  /** Reads, searches and exports outside working hours (one hit per actor per hour). */
+  workingHours: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      start: clockTime.default('08:00'),
+      end: clockTime.default('20:00'),
+      timezone: z
+        .string()
+        .min(1)
+        .default('Asia/Shanghai')
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'an IANA time zone'),
+      /** Working days, 0 = Sunday … 6 = Saturday. */
+      days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5, 6]),
+    })
+    .prefault({}),
+  /** Reads that showed nothing (every field withheld), at least `maxAttempts` within `windowMinutes`. */
+  repeatedDenied: z
+    .strictObject({
+      windowMinutes: windowMinutes.default(10),
+      maxAttempts: z.number().int().min(1).default(20),
+    })
+    .prefault({}),
+  /** Every break-glass grant opens an incident for review. */
+  breakGlass: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /** Subjects requested or downloaded in exports by one actor, more than `maxSubjects` within `windowMinutes`. */
+  exportSpike: z
+    .strictObject({
+      windowMinutes: windowMinutes.default(60),
+      maxSubjects: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  /** Subject pseudonyms kept as evidence per incident. */
+  maxSubjectRefs: z.number().int().min(0).max(1000).default(50),
+});
+
+export type AnomalyConfig = z.output<typeof anomalySchema>;
+
 /** The tamper-evident audit log (docs/audit-log.md). */
 const auditSchema = z.strictObject({
   /** Ed25519 private key (PKCS#8 PEM, mode 0600) that signs checkpoints; `init` creates it. */
@@ -176,6 +235,8 @@ const auditSchema = z.strictObject({
       everySeconds: z.number().int().min(1).max(86_400).default(300),
     })
     .prefault({}),
+  /** Anomaly rules over the log; a hit alerts and opens a pending incident (docs/audit-log.md). */
+  anomaly: anomalySchema.prefault({}),
 });
 
 export type AuditConfig = z.output<typeof auditSchema>;

@@ -404,7 +404,6 @@ export async function importTmallOrders(
         );
       header = source.cells;
       plan = planColumns(header, map, deps.datamap);
-      file.expectColumns(header.length);
       ({ run, resumed } = await startRun(deps, {
         sha256,
         settings: settingsOf(options, plan.purpose),

@@ -10,6 +10,7 @@ import { openStore } from '../store/open.js';
 import { AccessPolicy } from '../domain/access/engine.js';
 import { resolveRoles, type RoleSpec } from '../domain/access/roles.js';
 import type { Store } from '../store/store.js';
+import { AnomalyDetector } from './anomaly.js';
 import { ApiKeys } from './apikeys.js';
 import { appendAudit, createPseudonymizer } from './audit.js';
 import { AuditLog } from './audit-log.js';
@@ -17,6 +18,7 @@ import { AuditGroupCommit } from './audit-log-batch.js';
 import { loadAuditSigner } from './audit-log-key.js';
 import { ConsentService, deriveConsentEvidenceKey } from './consent.js';
 import { loadReceiptSigner } from './consent-receipt-key.js';
+import { IncidentService } from './incidents.js';
 import { createLogger, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
@@ -46,6 +48,10 @@ export interface Runtime {
   /** The consent ledger and its signed receipts; the vault asks it before consent-based reads. */
   readonly consent: ConsentService;
   readonly notifier: Notifier;
+  /** Pending incidents opened by anomaly hits. */
+  readonly incidents: IncidentService;
+  /** Anomaly rules over the audit log; `scan()` consumes what has been committed so far. */
+  readonly anomalies: AnomalyDetector;
   readonly logger: Logger;
   readonly pseudonymize: (subjectId: string) => string;
   close(): Promise<void>;
@@ -59,6 +65,8 @@ export interface RuntimeOptions {
   readonly store?: Store;
   /** Run the background checkpointer (default true; `log verify` turns it off). */
   readonly checkpoints?: boolean;
+  /** Run the background anomaly detector (default true, unless `audit.anomaly.enabled` is false). */
+  readonly anomalies?: boolean;
   /** Roles added over the built-in and configured ones (embedding applications, tests). */
   readonly roles?: Readonly<Record<string, RoleSpec>>;
   /** The service logger (default: pino at `log.level`). */
@@ -172,7 +180,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       breakGlassMaxMinutes: config.access.breakGlass.maxMinutes,
       exportThreshold: config.access.exportApproval.threshold,
     });
+    const incidents = new IncidentService({
+      store,
+      notifier,
+      now,
+      maxSubjectRefs: config.audit.anomaly.maxSubjectRefs,
+    });
+    const anomalies = new AnomalyDetector({ store, incidents, config: config.audit.anomaly });
     if (options.checkpoints ?? true) auditLog.start();
+    if (options.anomalies ?? true) anomalies.start();
     return {
       config,
       store,
@@ -188,9 +204,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       privacyPolicy,
       consent,
       notifier,
+      incidents,
+      anomalies,
       logger,
       pseudonymize,
       async close() {
+        await anomalies.stop();
         await auditLog.stop();
         for (const p of providers) await p.close();
         if (!options.store) await store.close();

@@ -18,10 +18,12 @@ import {
 } from './repos/access.js';
 import { KyselyConsentRepository } from './repos/consent.js';
 import { KyselyImportRepository } from './repos/imports.js';
+import { KyselyIncidentRepository } from './repos/incidents.js';
 import { KyselyPolicyRepository } from './repos/policy.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
 import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
+import type { IncidentRepository } from './incidents.js';
 import type { PolicyRepository } from './policy.js';
 import type {
   BreakGlassRepository,
@@ -65,6 +67,7 @@ function repositories(
     rotations: new KyselyRotationRepository(db),
     imports: new KyselyImportRepository(db),
     consents: new KyselyConsentRepository(db),
+    incidents: new KyselyIncidentRepository(db),
   };
 }
 
@@ -87,6 +90,7 @@ export class KyselyStore implements Store {
   readonly rotations: RotationRepository;
   readonly imports: ImportRepository;
   readonly consents: ConsentRepository;
+  readonly incidents: IncidentRepository;
   readonly #db: Kysely<Database>;
   readonly #migrator: Migrator;
   /** The last audit head this process saw: a hint that saves a round trip per append. */
@@ -116,6 +120,7 @@ export class KyselyStore implements Store {
     this.rotations = repos.rotations;
     this.imports = repos.imports;
     this.consents = repos.consents;
+    this.incidents = repos.incidents;
   }
 
   async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {

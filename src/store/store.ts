@@ -8,6 +8,7 @@ import type {
 import type { Engine, StoreCapabilities } from './dialect.js';
 import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
+import type { IncidentRepository } from './incidents.js';
 import type { PolicyRepository } from './policy.js';
 
 /** An API token as the services see it; the token itself is never stored, only its hash. */
@@ -282,6 +283,7 @@ export interface Repositories {
   readonly rotations: RotationRepository;
   readonly imports: ImportRepository;
   readonly consents: ConsentRepository;
+  readonly incidents: IncidentRepository;
 }
 
 export interface MigrationOutcome {

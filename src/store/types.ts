@@ -32,6 +32,8 @@ export interface Database extends AccessTables {
   import_orders: ImportOrderTable;
   import_rejects: ImportRejectTable;
   consent_events: ConsentEventTable;
+  incidents: IncidentTable;
+  anomaly_cursor: AnomalyCursorTable;
 }
 
 /** Marks a column the database fills in. Re-exported so tables can use it without importing kysely. */
@@ -255,4 +257,26 @@ export interface ConsentEventTable {
   recorded_by: string;
   receipt_id: string;
   receipt: string;
+}
+
+/** Incidents opened by the anomaly detector (migration 0008); no personal data (see src/store/incidents.ts). */
+export interface IncidentTable {
+  id: string;
+  status: string;
+  rule: string;
+  severity: string;
+  detected_at: string;
+  updated_at: string;
+  actor: string;
+  role: string;
+  window_end: string;
+  /** JSON: IncidentEvidence. */
+  evidence: string;
+  alerted: number;
+}
+
+/** The anomaly detector's position in the audit log: one row, id 1. */
+export interface AnomalyCursorTable {
+  id: number;
+  last_seq: number | string;
 }

@@ -98,9 +98,10 @@ const engines: Engines[] = [
           engine: 'postgres' as const,
           open: async () => {
             const fresh: FreshDatabase = await freshDatabase();
-            const db = new Kysely<OldTables>({
-              dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: fresh.url, max: 2 }) }),
-            });
+            const pool = new pg.Pool({ connectionString: fresh.url, max: 2 });
+            // Dropping the database ends any connection left; that is expected, not an error.
+            pool.on('error', () => undefined);
+            const db = new Kysely<OldTables>({ dialect: new PostgresDialect({ pool }) });
             return {
               db,
               store: () => openStore({ engine: 'postgres', url: fresh.url, poolSize: 2 }),

@@ -739,5 +739,74 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         expect(await store.audit.latestCheckpoint()).toBeUndefined();
       });
     });
+
+    describe('incident repository', () => {
+      it('stores, finds the open incident of a rule and actor, updates and lists incidents', async () => {
+        const actor = `tok-${randomUUID()}`;
+        const incident = {
+          id: randomUUID(),
+          status: 'pending' as const,
+          rule: 'bulk-read',
+          severity: 'critical',
+          detectedAt: '2026-06-01T03:10:00.000Z',
+          updatedAt: '2026-06-01T03:10:00.000Z',
+          actor,
+          role: 'operator',
+          evidence: {
+            window: { start: '2026-06-01T03:00:00.000Z', end: '2026-06-01T03:09:00.000Z' },
+            windowMinutes: 10,
+            count: 201,
+            firstSeq: 7,
+            lastSeq: 9000,
+            subjectRefs: ['00ff'],
+            hits: 1,
+          },
+          alerted: false,
+        };
+        await store.incidents.insert(incident);
+        expect(await store.incidents.get(incident.id)).toEqual(incident);
+        expect(await store.incidents.openFor('bulk-read', actor, '2026-06-01T03:00:00.000Z')).toEqual(
+          incident,
+        );
+        expect(await store.incidents.openFor('bulk-read', actor, '2026-06-01T03:09:00.001Z')).toBeUndefined();
+        expect(await store.incidents.openFor('off-hours', actor, '2026-06-01T00:00:00.000Z')).toBeUndefined();
+        const evidence = { ...incident.evidence, lastSeq: 9100, count: 250, hits: 2 };
+        expect(
+          await store.incidents.update(incident.id, {
+            evidence,
+            severity: 'critical',
+            updatedAt: '2026-06-01T03:12:00.000Z',
+            alerted: true,
+          }),
+        ).toBe(true);
+        expect(await store.incidents.get(incident.id)).toMatchObject({ evidence, alerted: true });
+        expect(
+          await store.incidents.update(randomUUID(), {
+            evidence,
+            severity: 'info',
+            updatedAt: incident.updatedAt,
+            alerted: true,
+          }),
+        ).toBe(false);
+        const listed = await store.incidents.list({ status: 'pending' });
+        expect(listed.some((i) => i.id === incident.id)).toBe(true);
+      });
+
+      it('keeps the detector cursor', async () => {
+        await expect(
+          store.transaction(async (tx) => {
+            const base = await tx.incidents.cursor();
+            await tx.incidents.setCursor(base + 5);
+            expect(await tx.incidents.cursor()).toBe(base + 5);
+            await tx.incidents.setCursor(base + 2 ** 40);
+            expect(await tx.incidents.cursor()).toBe(base + 2 ** 40);
+            expect(await tx.incidents.advanceCursor(base, base + 7)).toBe(false);
+            expect(await tx.incidents.advanceCursor(base + 2 ** 40, base + 2 ** 40 + 3)).toBe(true);
+            expect(await tx.incidents.cursor()).toBe(base + 2 ** 40 + 3);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+      });
+    });
   });
 }

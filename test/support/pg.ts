@@ -42,6 +42,7 @@ export async function freshDatabase(): Promise<FreshDatabase> {
     url: url.toString(),
     async drop() {
       const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+      client.on('error', () => undefined);
       await client.connect();
       await client.query(`drop database if exists ${name} with (force)`);
       await client.end();

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { CsvTokenizer, MAX_FIELD_LINES, type CsvRecord } from '../../src/platforms/tmall/csv.js';
 
 /** Tokenises `text` fed in pieces cut at `cuts` (positions), then ends the input. */
-function tokenise(text: string, cuts: readonly number[] = [], expected?: number): CsvRecord[] {
+function tokenise(text: string, cuts: readonly number[] = []): CsvRecord[] {
   const t = new CsvTokenizer();
-  t.expectedColumns = expected;
   const out: CsvRecord[] = [];
   let from = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
@@ -74,18 +73,30 @@ describe('CSV tokenizer', () => {
   });
 
   it('rejects only the first line of a quote that never closes, and reads the lines after it', () => {
-    const out = tokenise('a,b,c\n1,"open,3\n4,5,6\n7,8,9\n', [], 3);
+    const out = tokenise('a,b,c\n1,"open,3\n4,5,6\n7,8,9\n');
     expect(rows(out)).toEqual([['a', 'b', 'c'], 'csv-quote-unclosed@2', ['4', '5', '6'], ['7', '8', '9']]);
   });
 
   it('resynchronises when an unclosed quote meets a later quoted field', () => {
-    const out = tokenise('a,b,c\n1,"open,3\n4,"five",6\n7,8,9\n', [], 3);
+    const out = tokenise('a,b,c\n1,"open,3\n4,"five",6\n7,8,9\n');
     expect(rows(out)).toEqual([['a', 'b', 'c'], 'csv-quote-unclosed@2', ['4', 'five', '6'], ['7', '8', '9']]);
+  });
+
+  it('keeps a well-formed multi-line field when a quote breaks later in the same record', () => {
+    // The first record's message spans two lines and closes; then a stray quote (line 3) and an
+    // unclosed one (line 5): each costs its own record, no line is reported twice.
+    const text = 'a,b,c\n1,"two\nlines","bad"x\n2,"two\nlines","open\n3,x,y\n';
+    expect(rows(tokenise(text))).toEqual([
+      ['a', 'b', 'c'],
+      'csv-quote-stray@2',
+      'csv-quote-unclosed@4',
+      ['3', 'x', 'y'],
+    ]);
   });
 
   it('gives up on a quoted field after too many lines', () => {
     const body = Array.from({ length: MAX_FIELD_LINES + 5 }, (_, i) => `${i},x,y`).join('\n');
-    const out = tokenise(`a,b,c\n1,"${body}\n`, [], 3);
+    const out = tokenise(`a,b,c\n1,"${body}\n`);
     expect(out[1]).toEqual({ line: 2, problem: 'csv-quote-unclosed' });
     expect(rows(out).slice(2, 4)).toEqual([
       ['1', 'x', 'y'],

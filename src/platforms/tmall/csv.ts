@@ -33,23 +33,18 @@ const EQUALS = 61;
 
 /**
  * One attempt at a record: complete (with the line breaks it consumed, its terminator included),
- * broken (resume after it when it stayed on one line, else at the line after its first), or
- * cut off by the end of the buffer.
+ * broken, or cut off by the end of the buffer. A broken record that ran on over lines its clean
+ * start does not account for (a quote that never closed, or closed somewhere it should not) says
+ * where to resume: at the line after the last field that was still well-formed.
  */
 type Attempt =
-  | {
-      readonly kind: 'record';
-      readonly fields: string[];
-      readonly end: number;
-      readonly breaks: number;
-      readonly inner: number;
-    }
+  | { readonly kind: 'record'; readonly fields: string[]; readonly end: number; readonly breaks: number }
   | {
       readonly kind: 'broken';
       readonly problem: CsvProblem;
       readonly end: number;
       readonly breaks: number;
-      readonly inner: number;
+      readonly resume: { readonly at: number; readonly breaks: number } | undefined;
     }
   | { readonly kind: 'more' };
 
@@ -57,8 +52,6 @@ export class CsvTokenizer {
   #buf = '';
   #line = 1;
   #delimiter: number | undefined;
-  /** Columns a record should have (the header's); a multi-line record with another count is a broken quote. */
-  expectedColumns: number | undefined;
 
   /** Records completed by this chunk of text. */
   push(text: string): CsvRecord[] {
@@ -85,37 +78,23 @@ export class CsvTokenizer {
       const start = this.#line;
       const attempt = this.#record(buf, pos, final);
       if (attempt.kind === 'more') break;
-      // A record that spans lines but has the wrong number of columns, or a broken one that spans
-      // lines, most likely opened a quote it never closed: the lines after its first are rows of
-      // their own. Report its first line and resume at the next.
-      const misfit =
-        attempt.kind === 'record' &&
-        attempt.inner > 0 &&
-        this.expectedColumns !== undefined &&
-        attempt.fields.length !== this.expectedColumns;
-      if (misfit || (attempt.kind === 'broken' && attempt.inner > 0)) {
-        out.push({
-          line: start,
-          problem: 'csv-quote-unclosed',
-        });
-        pos = this.#restart(buf, pos);
-        continue;
+      if (attempt.kind === 'broken') {
+        if (attempt.resume !== undefined) {
+          // The lines it swallowed are rows of their own: report its first line, read them again.
+          out.push({ line: start, problem: 'csv-quote-unclosed' });
+          pos = attempt.resume.at;
+          this.#line += attempt.resume.breaks;
+          continue;
+        }
+        out.push({ line: start, problem: attempt.problem });
+      } else if (!(attempt.fields.length === 1 && attempt.fields[0]!.trim() === '')) {
+        out.push({ line: start, fields: attempt.fields });
       }
       pos = attempt.end;
       this.#line += attempt.breaks;
-      if (attempt.kind === 'broken') out.push({ line: start, problem: attempt.problem });
-      else if (!(attempt.fields.length === 1 && attempt.fields[0]!.trim() === ''))
-        out.push({ line: start, fields: attempt.fields });
     }
     this.#buf = buf.slice(pos);
     return out;
-  }
-
-  /** Skips to the line after the one at `pos`; the lines in between become rows of their own. */
-  #restart(buf: string, pos: number): number {
-    const eol = buf.indexOf('\n', pos);
-    this.#line += 1;
-    return eol < 0 ? buf.length : eol + 1;
   }
 
   /** Tries to read one record at `pos`. */
@@ -123,21 +102,32 @@ export class CsvTokenizer {
     const delimiter = this.#delimiter!;
     const fields: string[] = [];
     let problem: CsvProblem | undefined;
+    /** Line breaks inside quoted fields so far. */
     let inner = 0;
+    /** Where the well-formed start of the record ends, and the line breaks up to there. */
+    let clean = pos;
+    let cleanBreaks = 0;
     let i = pos;
     const len = buf.length;
-    const unclosed = (end: number): Attempt => ({
+    /** Where to resume when the record ran over lines after its clean start. */
+    const resume = (): { at: number; breaks: number } | undefined => {
+      if (inner === cleanBreaks && problem !== 'csv-quote-unclosed') return undefined;
+      const eol = buf.indexOf('\n', clean);
+      return { at: eol < 0 ? len : eol + 1, breaks: cleanBreaks + 1 };
+    };
+    const broken = (end: number, breaks: number): Attempt => ({
       kind: 'broken',
-      problem: 'csv-quote-unclosed',
+      problem: problem!,
       end,
-      breaks: inner,
-      // Always resume at the next line: this record's end is not to be trusted.
-      inner: Math.max(inner, 1),
+      breaks: inner + breaks,
+      resume: resume(),
     });
+    const unclosed = (end: number): Attempt => {
+      problem = 'csv-quote-unclosed';
+      return broken(end, 0);
+    };
     const done = (end: number, breaks: number): Attempt =>
-      problem
-        ? { kind: 'broken', problem, end, breaks: inner + breaks, inner }
-        : { kind: 'record', fields, end, breaks: inner + breaks, inner };
+      problem ? broken(end, breaks) : { kind: 'record', fields, end, breaks: inner + breaks };
     for (;;) {
       let value: string;
       if (i < len && buf.charCodeAt(i) === QUOTE) {
@@ -149,7 +139,7 @@ export class CsvTokenizer {
           const q = buf.indexOf('"', j);
           const stop = q < 0 ? len : q;
           for (let k = buf.indexOf('\n', j); k >= 0 && k < stop; k = buf.indexOf('\n', k + 1)) inner++;
-          if (inner > MAX_FIELD_LINES || stop - pos > MAX_RECORD_CHARS) return unclosed(stop);
+          if (inner - cleanBreaks > MAX_FIELD_LINES || stop - pos > MAX_RECORD_CHARS) return unclosed(stop);
           if (q < 0) return final ? unclosed(len) : { kind: 'more' };
           if (q + 1 >= len && !final) return { kind: 'more' };
           if (buf.charCodeAt(q + 1) === QUOTE) {
@@ -165,7 +155,7 @@ export class CsvTokenizer {
         const tail = this.#unquotedEnd(buf, i);
         if (tail.end >= len && !final) return { kind: 'more' };
         if (tail.end > i) {
-          problem = 'csv-quote-stray';
+          problem ??= 'csv-quote-stray';
           value += buf.slice(i, tail.end);
         }
         i = tail.end;
@@ -176,10 +166,14 @@ export class CsvTokenizer {
         value = buf.slice(i, tail.end);
         // Quotes inside an unquoted field are a broken quote, except in a `="…"` formula wrapper.
         if (tail.quotes && !(buf.charCodeAt(i) === EQUALS && buf.charCodeAt(i + 1) === QUOTE))
-          problem = 'csv-quote-stray';
+          problem ??= 'csv-quote-stray';
         i = tail.end;
       }
       fields.push(value);
+      if (problem === undefined) {
+        clean = i;
+        cleanBreaks = inner;
+      }
       if (i >= len) return done(i, 0);
       const c = buf.charCodeAt(i);
       if (c === delimiter) {

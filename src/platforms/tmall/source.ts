@@ -33,8 +33,6 @@ export interface OrderFile {
   readonly detectedBy: DetectedEncoding['by'] | 'format';
   readonly bytesTotal: number;
   bytesRead(): number;
-  /** The header's column count, once known: multi-line CSV records of another count are broken quotes. */
-  expectColumns(count: number): void;
   rows(): AsyncGenerator<SourceRow>;
 }
 
@@ -79,7 +77,6 @@ export async function openOrderFile(path: string, choice: EncodingChoice = 'auto
       detectedBy: 'format',
       bytesTotal: size,
       bytesRead: () => read,
-      expectColumns: () => undefined,
       async *rows() {
         const input = createReadStream(path, { highWaterMark: CHUNK });
         input.on('data', (chunk) => (read += chunk.length));
@@ -103,7 +100,6 @@ export async function openOrderFile(path: string, choice: EncodingChoice = 'auto
     detectedBy: detected.by,
     bytesTotal: size,
     bytesRead: () => read,
-    expectColumns: (count) => (tokenizer.expectedColumns = count),
     async *rows() {
       const decoder = createDecoder(detected.encoding);
       const input = createReadStream(path, { highWaterMark: CHUNK, start: detected.bomLength });

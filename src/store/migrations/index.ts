@@ -7,6 +7,7 @@ import { auditMerkle } from './0004-audit-merkle.js';
 import { access } from './0005-access.js';
 import { consent } from './0006-consent.js';
 import { imports } from './0007-imports.js';
+import { incidents } from './0008-incidents.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -23,6 +24,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0005-access': access(types),
         '0006-consent': consent(types),
         '0007-imports': imports(types),
+        '0008-incidents': incidents(types),
       });
     },
   };

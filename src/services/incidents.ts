@@ -1,0 +1,178 @@
+import type { AnomalyHit } from '../domain/audit/anomaly.js';
+import { uuidv7 } from '../crypto/uuid.js';
+import type { IncidentEvidence, IncidentRecord, IncidentStatus } from '../store/incidents.js';
+import type { Repositories, Store } from '../store/store.js';
+import type { Notifier } from './notify.js';
+
+export interface IncidentServiceOptions {
+  readonly store: Store;
+  readonly notifier: Notifier;
+  readonly now: () => Date;
+  /** Subject pseudonyms kept per incident. */
+  readonly maxSubjectRefs: number;
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * Pending incidents opened by anomaly hits. A hit of the same rule and actor within the rule's
+ * window folds into the open incident (wider `seq` range, higher count) instead of opening a
+ * new one, and each incident alerts once. The review workflow comes later; what it needs — the
+ * rule, the actor and role, and PI-free evidence pointing into the audit log — is stored now.
+ */
+export class IncidentService {
+  readonly #o: IncidentServiceOptions;
+  constructor(options: IncidentServiceOptions) {
+    this.#o = options;
+  }
+
+  list(
+    options: { readonly status?: IncidentStatus; readonly limit?: number } = {},
+  ): Promise<IncidentRecord[]> {
+    return this.#o.store.incidents.list(options);
+  }
+
+  get(id: string): Promise<IncidentRecord | undefined> {
+    return this.#o.store.incidents.get(id);
+  }
+
+  /**
+   * Records hits inside the caller's unit of work; returns the incidents it opened (to alert
+   * once the unit commits, see {@link alert}).
+   */
+  async record(tx: Repositories, hits: readonly AnomalyHit[]): Promise<IncidentRecord[]> {
+    const at = this.#o.now().toISOString();
+    const opened: IncidentRecord[] = [];
+    for (const hit of mergeHits(hits, this.#o.maxSubjectRefs)) {
+      const existing =
+        hit.windowMinutes > 0
+          ? await tx.incidents.openFor(
+              hit.rule,
+              hit.actor,
+              new Date(Date.parse(hit.window.start) - hit.windowMinutes * 60_000).toISOString(),
+            )
+          : undefined;
+      if (existing === undefined) {
+        const incident: IncidentRecord = {
+          id: uuidv7(),
+          status: 'pending',
+          rule: hit.rule,
+          severity: hit.severity,
+          detectedAt: at,
+          updatedAt: at,
+          actor: hit.actor,
+          role: hit.role,
+          evidence: evidenceOf(hit),
+          alerted: false,
+        };
+        await tx.incidents.insert(incident);
+        opened.push(incident);
+        continue;
+      }
+      await tx.incidents.update(existing.id, {
+        evidence: mergeEvidence(existing.evidence, evidenceOf(hit), this.#o.maxSubjectRefs),
+        severity:
+          (SEVERITY_RANK[hit.severity] ?? 0) > (SEVERITY_RANK[existing.severity] ?? 0)
+            ? hit.severity
+            : existing.severity,
+        updatedAt: at,
+        alerted: existing.alerted,
+      });
+    }
+    return opened;
+  }
+
+  /** Alerts each newly opened incident through the notifier and marks it alerted. */
+  async alert(incidents: readonly IncidentRecord[]): Promise<void> {
+    for (const incident of incidents) {
+      const e = incident.evidence;
+      await this.#o.notifier.notify({
+        kind: `anomaly.${incident.rule}`,
+        severity: incident.severity === 'critical' ? 'critical' : 'warning',
+        summary: `Anomaly ${incident.rule}: ${incident.actor} (${incident.role}), ${e.count} in ${e.window.start} – ${e.window.end}`,
+        at: incident.detectedAt,
+        details: {
+          incident: incident.id,
+          rule: incident.rule,
+          actor: incident.actor,
+          role: incident.role,
+          count: e.count,
+          firstSeq: e.firstSeq,
+          lastSeq: e.lastSeq,
+          windowStart: e.window.start,
+          windowEnd: e.window.end,
+        },
+      });
+      await this.#o.store.incidents.update(incident.id, {
+        evidence: (await this.#o.store.incidents.get(incident.id))?.evidence ?? e,
+        severity: incident.severity,
+        updatedAt: incident.updatedAt,
+        alerted: true,
+      });
+    }
+  }
+}
+
+function evidenceOf(hit: AnomalyHit): IncidentEvidence {
+  return {
+    window: hit.window,
+    windowMinutes: hit.windowMinutes,
+    count: hit.count,
+    firstSeq: hit.firstSeq,
+    lastSeq: hit.lastSeq,
+    subjectRefs: hit.subjectRefs,
+    hits: 1,
+  };
+}
+
+function mergeEvidence(a: IncidentEvidence, b: IncidentEvidence, maxRefs: number): IncidentEvidence {
+  const refs = [...new Set([...a.subjectRefs, ...b.subjectRefs])].slice(0, maxRefs);
+  return {
+    window: {
+      start: a.window.start < b.window.start ? a.window.start : b.window.start,
+      end: a.window.end > b.window.end ? a.window.end : b.window.end,
+    },
+    windowMinutes: Math.max(a.windowMinutes, b.windowMinutes),
+    count: Math.max(a.count, b.count),
+    firstSeq: Math.min(a.firstSeq, b.firstSeq),
+    lastSeq: Math.max(a.lastSeq, b.lastSeq),
+    subjectRefs: refs,
+    hits: a.hits + b.hits,
+  };
+}
+
+/** Folds hits of one rule and actor whose windows lie within the rule's window of each other. */
+function mergeHits(hits: readonly AnomalyHit[], maxRefs: number): AnomalyHit[] {
+  const out: AnomalyHit[] = [];
+  const last = new Map<string, number>();
+  for (const hit of hits) {
+    const key = `${hit.rule}\u0000${hit.actor}`;
+    const index = hit.windowMinutes > 0 ? last.get(key) : undefined;
+    const prev = index === undefined ? undefined : out[index];
+    if (
+      index !== undefined &&
+      prev !== undefined &&
+      Date.parse(hit.window.start) - Date.parse(prev.window.end) <= hit.windowMinutes * 60_000
+    ) {
+      out[index] = {
+        ...prev,
+        severity:
+          (SEVERITY_RANK[hit.severity] ?? 0) > (SEVERITY_RANK[prev.severity] ?? 0)
+            ? hit.severity
+            : prev.severity,
+        window: {
+          start: prev.window.start < hit.window.start ? prev.window.start : hit.window.start,
+          end: prev.window.end > hit.window.end ? prev.window.end : hit.window.end,
+        },
+        count: Math.max(prev.count, hit.count),
+        firstSeq: Math.min(prev.firstSeq, hit.firstSeq),
+        lastSeq: Math.max(prev.lastSeq, hit.lastSeq),
+        subjectRefs: [...new Set([...prev.subjectRefs, ...hit.subjectRefs])].slice(0, maxRefs),
+      };
+      continue;
+    }
+    last.set(key, out.length);
+    out.push(hit);
+  }
+  return out;
+}
