@@ -1,4 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { openRuntime, type Runtime } from '../services/runtime.js';
 import { CustodianError } from '../domain/errors.js';
 import { authenticate, type Principal } from '../services/tokens.js';
 import type { Store } from '../store/store.js';
@@ -32,4 +34,19 @@ export async function principalFromEnv(io: CliIO, store: Store): Promise<Princip
     );
   }
   return authenticate(store, token.trim());
+}
+
+/** Opens the runtime for one command and closes it afterwards. */
+export async function withRuntime<T>(
+  io: CliIO,
+  configPath: string | undefined,
+  work: (runtime: Runtime, config: Config) => Promise<T>,
+): Promise<T> {
+  const { config } = loadFor(io, configPath);
+  const runtime = await openRuntime(config);
+  try {
+    return await work(runtime, config);
+  } finally {
+    await runtime.close();
+  }
 }

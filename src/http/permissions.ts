@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { hasPermission, type Permission } from '../domain/access/roles.js';
 import { CustodianError } from '../domain/errors.js';
+import type { Principal } from '../services/tokens.js';
 import type { AppContext } from './app.js';
 
 declare module 'fastify' {
@@ -39,4 +40,10 @@ export function enforcePermission(context: AppContext) {
     }
     return Promise.resolve();
   };
+}
+
+/** The authenticated caller of a `/v1` route; the hook has set it, so its absence is a failure. */
+export function principalOf(request: { principal: Principal | null }): Principal {
+  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
+  return request.principal;
 }

@@ -18,6 +18,17 @@ export const problemSchema = z.object({
 
 export type Problem = z.infer<typeof problemSchema>;
 
+/** The error responses a `/v1` route can give, for its response schema (and OpenAPI). */
+export const problemResponses = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  410: problemSchema,
+  422: problemSchema,
+} as const;
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /** The stable `type` URI of a code; `/problems/{code}` serves its description. */

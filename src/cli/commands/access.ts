@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { AccessReview } from '../../services/staff.js';
 import type { CliIO } from '../io.js';
-import { table, withRuntime } from './staff.js';
+import { withRuntime } from '../shared.js';
+import { table } from './staff.js';
 
 export function accessCommand(program: Command, io: CliIO): void {
   const access = program.command('access').description('access control: the periodic access review');

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import type { CliIO } from '../io.js';
 import { usage } from '../shared.js';
-import { CLI_ACTOR, table, withRuntime } from './staff.js';
+import { withRuntime } from '../shared.js';
+import { CLI_ACTOR, table } from './staff.js';
 
 export function apikeyCommand(program: Command, io: CliIO): void {
   const apikey = program

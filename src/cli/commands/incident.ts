@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { table, withRuntime } from './staff.js';
+import { withRuntime } from '../shared.js';
+import { table } from './staff.js';
 
 export function incidentCommand(program: Command, io: CliIO): void {
   const incident = program

@@ -4,22 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openExport, parseX25519PublicKey, type ExportSealTo } from '../../crypto/export-file.js';
 import { CustodianError } from '../../domain/errors.js';
-import { openRuntime, type Runtime } from '../../services/runtime.js';
 import type { CliIO } from '../io.js';
-import { loadFor, principalFromEnv, usage } from '../shared.js';
-
-async function withRuntime<T>(
-  io: CliIO,
-  config: string | undefined,
-  work: (rt: Runtime) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(loadFor(io, config).config);
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
+import { principalFromEnv, usage, withRuntime } from '../shared.js';
 
 function readSecret(io: CliIO, path: string, what: string): string {
   try {

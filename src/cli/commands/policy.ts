@@ -1,23 +1,9 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openRuntime, type Runtime } from '../../services/runtime.js';
 import { writePolicyQr } from '../../services/policy-qr.js';
 import type { CliIO } from '../io.js';
-import { loadFor, usage } from '../shared.js';
-
-async function withRuntime<T>(
-  io: CliIO,
-  config: string | undefined,
-  work: (rt: Runtime) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(loadFor(io, config).config);
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
+import { usage, withRuntime } from '../shared.js';
 
 function lang(value: string): 'zh-CN' | 'en' {
   if (value !== 'zh-CN' && value !== 'en') throw usage('--lang: zh-CN or en');

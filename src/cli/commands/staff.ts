@@ -1,27 +1,10 @@
 import type { Command } from 'commander';
-import type { Config } from '../../config/schema.js';
-import { openRuntime, type Runtime } from '../../services/runtime.js';
 import type { Actor, StaffSummary } from '../../services/staff.js';
 import type { CliIO } from '../io.js';
-import { loadFor, usage } from '../shared.js';
+import { usage, withRuntime } from '../shared.js';
 
 /** Who the audit trail names for changes made at the command line (whoever holds the key files). */
 export const CLI_ACTOR: Actor = { id: 'cli', role: 'security-admin' };
-
-/** Opens the runtime for one command and closes it afterwards. */
-export async function withRuntime<T>(
-  io: CliIO,
-  configPath: string | undefined,
-  work: (runtime: Runtime, config: Config) => Promise<T>,
-): Promise<T> {
-  const { config } = loadFor(io, configPath);
-  const runtime = await openRuntime(config);
-  try {
-    return await work(runtime, config);
-  } finally {
-    await runtime.close();
-  }
-}
 
 /** A calendar date (`2026-03-01`, midnight UTC) or a full ISO 8601 timestamp. */
 export function parseDate(value: string, flag: string): Date {

@@ -5,7 +5,7 @@ import { CustodianError } from '../../domain/errors.js';
 import { AuditLog, MAX_ENTRY_PAGE } from '../../services/audit-log.js';
 import { loadAuditSigner } from '../../services/audit-log-key.js';
 import type { AppContext } from '../app.js';
-import { problemSchema } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 export interface AuditLogRouteOptions {
   readonly context: AppContext;
@@ -22,13 +22,7 @@ const keyId = z
   .regex(/^[0-9a-f]{8}$/)
   .describe('signed-note key id, hex');
 
-const errors = {
-  400: problemSchema,
-  401: problemSchema,
-  403: problemSchema,
-  404: problemSchema,
-  422: problemSchema,
-};
+const errors = problemResponses;
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const keyIdHex = (id: number): string => id.toString(16).padStart(8, '0');
 

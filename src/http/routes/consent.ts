@@ -7,25 +7,16 @@ import {
   GUARDIAN_RELATIONSHIPS,
 } from '../../domain/consent/model.js';
 import { LEGAL_BASES } from '../../domain/datamap/schema.js';
-import { CustodianError } from '../../domain/errors.js';
 import type { ConsentService } from '../../services/consent.js';
-import type { Principal } from '../../services/tokens.js';
 import type { AppContext } from '../app.js';
-import { problemSchema } from '../problem.js';
+import { principalOf } from '../permissions.js';
+import { problemResponses } from '../problem.js';
 
 export interface ConsentRouteOptions {
   readonly context: AppContext;
 }
 
-const errors = {
-  400: problemSchema,
-  401: problemSchema,
-  403: problemSchema,
-  404: problemSchema,
-  409: problemSchema,
-  410: problemSchema,
-  422: problemSchema,
-};
+const errors = problemResponses;
 
 const localized = z.object({ 'zh-CN': z.string(), en: z.string() });
 
@@ -103,11 +94,6 @@ const purposeStatusSchema = z.object({
   mayAsk: z.boolean(),
   askAfter: z.string().nullable(),
 });
-
-function principalOf(request: { principal: Principal | null }): Principal {
-  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
-  return request.principal;
-}
 
 /**
  * The consent ledger over HTTP (docs/consent.md). Recording is not bound to the caller's own

@@ -2,23 +2,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseX25519PublicKey } from '../../crypto/export-file.js';
 import { CustodianError } from '../../domain/errors.js';
-import type { Principal } from '../../services/tokens.js';
 import type { AppContext } from '../app.js';
-import { problemSchema } from '../problem.js';
+import { principalOf } from '../permissions.js';
+import { problemResponses } from '../problem.js';
 
 export interface OversightRouteOptions {
   readonly context: AppContext;
 }
 
-const errors = {
-  400: problemSchema,
-  401: problemSchema,
-  403: problemSchema,
-  404: problemSchema,
-  409: problemSchema,
-  410: problemSchema,
-  422: problemSchema,
-};
+const errors = problemResponses;
 
 const grantSchema = z.object({
   id: z.string(),
@@ -50,11 +42,6 @@ const exportSchema = z.object({
   createdAt: z.string(),
   downloadedAt: z.string().nullable(),
 });
-
-function principalOf(request: { principal: Principal | null }): Principal {
-  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
-  return request.principal;
-}
 
 function exportView(
   e: Awaited<ReturnType<AppContext['oversight']['listExports']>>[number],

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CustodianError } from '../../domain/errors.js';
-import type { Principal } from '../../services/tokens.js';
 import { IDENTITY_KINDS } from '../../services/vault.js';
 import type { AppContext } from '../app.js';
-import { problemSchema } from '../problem.js';
+import { principalOf } from '../permissions.js';
+import { problemResponses } from '../problem.js';
 
 export interface VaultRouteOptions {
   readonly context: AppContext;
@@ -42,20 +41,7 @@ const receiptSchema = z.object({
   auditHash: z.string(),
 });
 
-const errors = {
-  400: problemSchema,
-  401: problemSchema,
-  403: problemSchema,
-  404: problemSchema,
-  409: problemSchema,
-  410: problemSchema,
-  422: problemSchema,
-};
-
-function principalOf(request: { principal: Principal | null }): Principal {
-  if (request.principal === null) throw new CustodianError('ERR_AUTH_REQUIRED', 'no principal');
-  return request.principal;
-}
+const errors = problemResponses;
 
 /** The vault over HTTP: thin handlers that validate, call the service and render. */
 export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { context }) => {
