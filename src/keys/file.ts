@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, writeSync, readFileSync, statSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustodianError } from '../domain/errors.js';
@@ -7,6 +7,16 @@ export const ROOT_KEY_BYTES = 32;
 
 /** Writes a new random 32-byte key file with mode 0600; refuses to overwrite an existing one. */
 export function createKeyFile(path: string): void {
+  writeSecretFile(path, randomBytes(ROOT_KEY_BYTES));
+}
+
+/** Writes a new Ed25519 private key (PKCS#8 PEM, mode 0600); refuses to overwrite an existing one. */
+export function createEd25519KeyFile(path: string): void {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeSecretFile(path, Buffer.from(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'utf8'));
+}
+
+function writeSecretFile(path: string, content: Buffer): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
@@ -19,7 +29,7 @@ export function createKeyFile(path: string): void {
     );
   }
   try {
-    writeSync(fd, randomBytes(ROOT_KEY_BYTES));
+    writeSync(fd, content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -27,15 +37,15 @@ export function createKeyFile(path: string): void {
 }
 
 /**
- * Reads a 32-byte key file. Refuses a file that group or others can read: a root key that
- * leaked into a backup or a shared folder is no longer a secret.
+ * Refuses a key file that group or others can read: a key that leaked into a backup or a shared
+ * folder is no longer a secret. `missing` is the message when the file cannot be read.
  */
-export function readKeyFile(path: string): Buffer {
+function assertPrivateFile(path: string, missing: string): void {
   let mode: number;
   try {
     mode = statSync(path).mode;
   } catch (cause) {
-    throw new CustodianError('ERR_KEY_UNAVAILABLE', `${path}: cannot read the key file`, { cause });
+    throw new CustodianError('ERR_KEY_UNAVAILABLE', `${path}: ${missing}`, { cause });
   }
   if ((mode & 0o077) !== 0) {
     throw new CustodianError(
@@ -46,6 +56,34 @@ export function readKeyFile(path: string): Buffer {
       },
     );
   }
+}
+
+/**
+ * Reads an Ed25519 private key (PKCS#8 PEM, mode 0600), e.g. the audit checkpoint or consent
+ * receipt signing key. `what` names it in messages.
+ */
+export function readEd25519KeyFile(path: string, what: string): KeyObject {
+  assertPrivateFile(
+    path,
+    `cannot read the ${what}; create one with: openssl genpkey -algorithm ed25519 -out ${path} && chmod 600 ${path}`,
+  );
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(path));
+  } catch (cause) {
+    throw new CustodianError('ERR_KEY_INVALID', `${path}: not a PKCS#8 PEM private key`, { cause });
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new CustodianError('ERR_KEY_INVALID', `${path}: the ${what} must be Ed25519`);
+  return key;
+}
+
+/**
+ * Reads a 32-byte key file. Refuses a file that group or others can read: a root key that
+ * leaked into a backup or a shared folder is no longer a secret.
+ */
+export function readKeyFile(path: string): Buffer {
+  assertPrivateFile(path, 'cannot read the key file');
   const key = readFileSync(path);
   if (key.length !== ROOT_KEY_BYTES) {
     throw new CustodianError('ERR_KEY_INVALID', `${path}: a key file holds exactly ${ROOT_KEY_BYTES} bytes`);

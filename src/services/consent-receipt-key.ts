@@ -1,9 +1,10 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose';
 import type { ConsentConfig } from '../config/schema.js';
 import { RECEIPT_TYPE, type ConsentReceiptClaims } from '../domain/consent/receipt.js';
 import { CustodianError } from '../domain/errors.js';
+import { readEd25519KeyFile } from '../keys/file.js';
 
 /**
  * The consent-receipt signing key: an Ed25519 private key in a PKCS#8 PEM file of mode 0600,
@@ -59,32 +60,7 @@ async function publicJwk(key: KeyObject): Promise<ReceiptJwk> {
 
 /** Reads the signing key; refuses a file that group or others can read, or that is not Ed25519. */
 export function readReceiptKey(path: string): KeyObject {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (cause) {
-    throw new CustodianError(
-      'ERR_KEY_UNAVAILABLE',
-      `${path}: cannot read the consent-receipt key; create one with: openssl genpkey -algorithm ed25519 -out ${path} && chmod 600 ${path}`,
-      { cause },
-    );
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new CustodianError(
-      'ERR_KEY_FILE_PERMISSIONS',
-      `${path}: key file is readable by group or others; run chmod 600`,
-      { details: { mode: `0${(mode & 0o777).toString(8)}` } },
-    );
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(readFileSync(path));
-  } catch (cause) {
-    throw new CustodianError('ERR_KEY_INVALID', `${path}: not a PKCS#8 PEM private key`, { cause });
-  }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new CustodianError('ERR_KEY_INVALID', `${path}: the consent-receipt key must be Ed25519`);
-  return key;
+  return readEd25519KeyFile(path, 'consent-receipt key');
 }
 
 /** A retired key's public half, from a PEM file holding either half. */
