@@ -1,9 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
-import { initProject } from '../../src/services/setup.js';
-import { freshDatabase, probePostgres, type FreshDatabase } from '../support/pg.js';
+import { postgresProject, probePostgres } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 import { MINUTE, SECOND, testClock, totpAt, type TestClock } from './helpers.js';
 
@@ -18,27 +15,20 @@ if (!probe.ok) {
 } else {
   describe('staff sign-in on PostgreSQL', () => {
     const dir = tempDir('custodian-pgstaff-');
-    let db: FreshDatabase;
+    let drop: () => Promise<void> = () => Promise.resolve();
     let rt: Runtime;
     let clock: TestClock;
     beforeAll(async () => {
-      db = await freshDatabase();
+      const project = await postgresProject(dir.path);
+      drop = project.drop;
       clock = testClock();
-      const { configPath } = await initProject({ dir: dir.path });
-      writeFileSync(
-        configPath,
-        readFileSync(configPath, 'utf8').replace(
-          'database:\n  engine: sqlite\n  path: data/custodian.db',
-          `database:\n  engine: postgres\n  url: \${env:TEST_DATABASE_URL}`,
-        ),
-      );
-      const { config } = loadConfig({ explicit: configPath, env: { TEST_DATABASE_URL: db.url } });
+      const { config } = project;
       rt = await openRuntime(config, { now: clock.now });
       expect(rt.store.engine).toBe('postgres');
     });
     afterAll(async () => {
       await rt.close();
-      await db.drop();
+      await drop();
       dir.remove();
     });
 

@@ -1,11 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
-import { initProject } from '../../src/services/setup.js';
 import type { Principal } from '../../src/services/tokens.js';
-import { freshDatabase, probePostgres, type FreshDatabase } from '../support/pg.js';
+import { postgresProject, probePostgres } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 import { TEST_ROLES } from '../support/roles.js';
 
@@ -19,27 +16,17 @@ if (!probe.ok) {
 } else {
   describe('vault on PostgreSQL', () => {
     const dir = tempDir('custodian-pgvault-');
-    let db: FreshDatabase;
+    let drop: () => Promise<void> = () => Promise.resolve();
     let rt: Runtime;
     beforeAll(async () => {
-      db = await freshDatabase();
-      const { configPath } = await initProject({ dir: dir.path });
-      writeFileSync(
-        configPath,
-        readFileSync(configPath, 'utf8').replace(
-          'database:\n  engine: sqlite\n  path: data/custodian.db',
-          `database:\n  engine: postgres\n  url: \${env:TEST_DATABASE_URL}`,
-        ),
-      );
-      rt = await openRuntime(
-        loadConfig({ explicit: configPath, env: { TEST_DATABASE_URL: db.url } }).config,
-        { roles: TEST_ROLES },
-      );
+      const project = await postgresProject(dir.path);
+      drop = project.drop;
+      rt = await openRuntime(project.config, { roles: TEST_ROLES });
       expect(rt.store.engine).toBe('postgres');
     });
     afterAll(async () => {
       await rt.close();
-      await db.drop();
+      await drop();
       dir.remove();
     });
 

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { initProject } from '../../src/services/setup.js';
 
 /** Where the tests find a PostgreSQL server that lets them create databases. */
 export const PG_ADMIN_URL =
@@ -48,4 +52,22 @@ export async function freshDatabase(): Promise<FreshDatabase> {
       await client.end();
     },
   };
+}
+
+/**
+ * A working folder made by `init`, switched to a fresh PostgreSQL database: the loaded config and
+ * the function that drops the database afterwards.
+ */
+export async function postgresProject(dir: string): Promise<{ config: Config; drop: () => Promise<void> }> {
+  const db = await freshDatabase();
+  const { configPath } = await initProject({ dir });
+  writeFileSync(
+    configPath,
+    readFileSync(configPath, 'utf8').replace(
+      'database:\n  engine: sqlite\n  path: data/custodian.db',
+      `database:\n  engine: postgres\n  url: \${env:TEST_DATABASE_URL}`,
+    ),
+  );
+  const { config } = loadConfig({ explicit: configPath, env: { TEST_DATABASE_URL: db.url } });
+  return { config, drop: () => db.drop() };
 }

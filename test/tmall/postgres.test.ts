@@ -1,12 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { writeSyntheticExport } from '../../src/platforms/tmall/synthetic-export.js';
 import { emptyCounts, IMPORTER, importTmallOrders, type ImporterDeps } from '../../src/services/importer.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
-import { initProject } from '../../src/services/setup.js';
-import { freshDatabase, probePostgres, type FreshDatabase } from '../support/pg.js';
+import { postgresProject, probePostgres } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 const probe = await probePostgres();
@@ -18,27 +15,20 @@ if (!probe.ok) {
 } else {
   describe('Tmall import on PostgreSQL', () => {
     const dir = tempDir('custodian-pgtmall-');
-    let db: FreshDatabase;
+    let drop: () => Promise<void> = () => Promise.resolve();
     let rt: Runtime;
     let deps: ImporterDeps;
     beforeAll(async () => {
-      db = await freshDatabase();
-      const { configPath } = await initProject({ dir: dir.path });
-      writeFileSync(
-        configPath,
-        readFileSync(configPath, 'utf8').replace(
-          'database:\n  engine: sqlite\n  path: data/custodian.db',
-          `database:\n  engine: postgres\n  url: \${env:TEST_DATABASE_URL}`,
-        ),
-      );
-      const { config } = loadConfig({ explicit: configPath, env: { TEST_DATABASE_URL: db.url } });
+      const project = await postgresProject(dir.path);
+      drop = project.drop;
+      const { config } = project;
       rt = await openRuntime(config);
       expect(rt.store.engine).toBe('postgres');
       deps = { store: rt.store, vault: rt.vault, datamap: config.datamap, now: () => new Date() };
     });
     afterAll(async () => {
       await rt.close();
-      await db.drop();
+      await drop();
       dir.remove();
     });
 
