@@ -175,7 +175,9 @@ export class KeyRotation {
         subject === undefined ||
         subject.erasedAt !== null ||
         current === undefined ||
-        current.createdAt >= cutoff
+        // Strictly newer: a key made in the same millisecond the run began is rotated too (a
+        // resumed run may redo such a key, which is harmless; skipping it would leave it behind).
+        current.createdAt > cutoff
       )
         return;
       const oldKeys = new Map<number, SubjectKey>();
