@@ -255,7 +255,21 @@ export class BlindIndexer {
 
   /** One token per active version (current first), to look `value` up during a rotation. */
   lookupTokens(kind: string, value: string): BlindIndexToken[] {
+    return this.index(kind, value).tokens;
+  }
+
+  /**
+   * Normalises `value` once and gives it with its token under every active version, current
+   * first: what a write stores (`tokens[0]`) and what it looks up, without hashing twice.
+   */
+  index(kind: string, value: string): { normalized: string; tokens: BlindIndexToken[] } {
     const normalized = this.normalize(kind, value);
-    return this.#all.map((root) => ({ version: root.version, token: computeToken(root, kind, normalized) }));
+    return {
+      normalized,
+      tokens: this.#all.map((root) => ({
+        version: root.version,
+        token: computeToken(root, kind, normalized),
+      })),
+    };
   }
 }

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { AeadSuite, NonceSource } from '../crypto/aead.js';
-import type { BlindIndexer } from '../crypto/blind-index.js';
+import type { BlindIndexer, BlindIndexToken } from '../crypto/blind-index.js';
 import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
@@ -14,7 +14,14 @@ import { CustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
 import { minimiseRecord } from '../domain/datamap/minimise.js';
 import type { Keyring, SubjectKey } from '../keys/keyring.js';
-import type { IdentityRecord, RecordRow, Repositories, Store, SubjectKeyRecord } from '../store/store.js';
+import type {
+  IdentityLookup,
+  IdentityRecord,
+  RecordRow,
+  Repositories,
+  Store,
+  SubjectKeyRecord,
+} from '../store/store.js';
 import { appendAudit } from './audit.js';
 import { decodeSealedFields, encodeSealedFields } from './sealed-record.js';
 import type { Principal } from './tokens.js';
@@ -192,11 +199,16 @@ export class Vault {
     within?: Repositories,
   ): Promise<CollectResult[]> {
     const at = this.#o.now().toISOString();
+    // Set-based: one identity lookup, one read of the known subjects and their keys, then one
+    // multi-row insert per table for the whole batch, and one audit append.
     const work = async (tx: Repositories): Promise<CollectResult[]> => {
+      const subjects = await this.#subjectsFor(tx, prepared, at);
       const results: CollectResult[] = [];
+      const records: RecordRow[] = [];
+      const identities = new Map<string, IdentityRecord>();
       const entries: AuditEntry[] = [];
-      for (const p of prepared) {
-        const { subjectId, key, created } = await this.#subjectFor(tx, p, at);
+      prepared.forEach((p, i) => {
+        const { subjectId, key, created } = subjects[i]!;
         const recordId = uuidv7();
         const sealed = new Map<string, Buffer>();
         const plain: Record<string, string> = {};
@@ -208,7 +220,7 @@ export class Vault {
               this.#seal(value, key, { subjectId, collection: p.input.collection, recordId, field }),
             );
         }
-        const record: RecordRow = {
+        records.push({
           id: recordId,
           subjectId,
           collection: p.input.collection,
@@ -219,9 +231,11 @@ export class Vault {
           source: p.input.source ?? null,
           createdAt: at,
           updatedAt: at,
-        };
-        await tx.records.insert(record);
-        await tx.identities.insertMany(this.#identityRows(subjectId, key, p.identities, at));
+        });
+        for (const identity of p.identities) {
+          const row = `${subjectId}|${identity.kind}|${identity.token.toString('hex')}`;
+          if (!identities.has(row)) identities.set(row, this.#identityRow(subjectId, key, identity, at));
+        }
         entries.push({
           v: 1,
           at,
@@ -239,7 +253,9 @@ export class Vault {
           },
         });
         results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
-      }
+      });
+      await tx.records.insertMany(records);
+      await tx.identities.insertMany([...identities.values()]);
       await appendAudit(tx, entries);
       return results;
     };
@@ -480,9 +496,9 @@ export class Vault {
     // Identities given explicitly, plus declared identity fields of the record (e.g. profile.phone).
     const identities: PreparedIdentity[] = [];
     const add = (kind: IdentityKind, value: string): void => {
-      const normalized = this.#o.indexer.normalize(kind, value);
+      const { normalized, tokens } = this.#o.indexer.index(kind, value);
       if (identities.some((i) => i.kind === kind && i.normalized === normalized)) return;
-      identities.push({ kind, normalized, token: this.#o.indexer.token(kind, normalized) });
+      identities.push({ kind, normalized, token: tokens[0]!.token, tokens });
     };
     for (const kind of IDENTITY_KINDS) {
       const value = input.identities?.[kind];
@@ -502,63 +518,103 @@ export class Vault {
     };
   }
 
-  async #subjectFor(
+  /**
+   * The subject of each prepared record, as one collect after another would find or create it:
+   * a record names its subject, or its identities find one by blind index (strong identities decide
+   * when given, weak ones only otherwise — R30), or a new subject is made. Identities written by
+   * earlier records of the batch count as if they were stored already, so two orders of one new
+   * buyer in a batch make one subject. Reads the store once per step, not once per record.
+   */
+  async #subjectsFor(
     tx: Repositories,
-    p: PreparedCollect,
+    prepared: readonly PreparedCollect[],
     at: string,
-  ): Promise<{ subjectId: string; key: SubjectKey; created: boolean }> {
-    let subjectId = p.input.subjectId;
-    if (subjectId === undefined) {
-      // Strong identities decide when given; weak ones only when no strong one is (R30).
+  ): Promise<{ subjectId: string; key: SubjectKey; created: boolean }[]> {
+    const lookupsOf = prepared.map((p) => {
+      if (p.input.subjectId !== undefined) return [];
       const given = new Set(p.identities.map((i) => i.kind));
       const kinds = STRONG_KINDS.some((k) => given.has(k)) ? STRONG_KINDS : WEAK_KINDS;
-      const lookups = p.identities
+      return p.identities
         .filter((i) => kinds.includes(i.kind) && p.input.identities?.[i.kind] !== undefined)
-        .flatMap((i) =>
-          this.#o.indexer
-            .lookupTokens(i.kind, i.normalized)
-            .map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })),
-        );
-      const found = [...new Set((await tx.identities.findSubjects(lookups)).map((m) => m.subjectId))];
-      if (found.length > 1) {
-        throw new CustodianError('ERR_SUBJECT_AMBIGUOUS', 'the identities match more than one subject', {
-          details: { matches: found.length },
-        });
+        .flatMap((i) => i.tokens.map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })));
+    });
+    const lookups = new Map<string, IdentityLookup>();
+    for (const l of lookupsOf.flat()) lookups.set(lookupKey(l), l);
+    const matches = new Map<string, Set<string>>();
+    const match = (key: string, subjectId: string): void => {
+      const found = matches.get(key);
+      if (found === undefined) matches.set(key, new Set([subjectId]));
+      else found.add(subjectId);
+    };
+    if (lookups.size > 0)
+      for (const m of await tx.identities.findSubjects([...lookups.values()]))
+        match(lookupKey(m), m.subjectId);
+
+    const current = this.#o.indexer.currentVersion;
+    const created = new Set<string>();
+    /** Which records created a subject: only the first record of a new buyer reports `created`. */
+    const creators = new Set<number>();
+    const ids = prepared.map((p, i) => {
+      let subjectId = p.input.subjectId;
+      if (subjectId === undefined) {
+        const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(lookupKey(l)) ?? [])]));
+        if (found.size > 1) {
+          throw new CustodianError('ERR_SUBJECT_AMBIGUOUS', 'the identities match more than one subject', {
+            details: { matches: found.size },
+          });
+        }
+        subjectId = [...found][0];
+        if (subjectId === undefined) {
+          subjectId = uuidv7(Date.parse(at));
+          created.add(subjectId);
+          creators.add(i);
+        }
       }
-      subjectId = found[0];
+      for (const identity of p.identities)
+        match(lookupKey({ kind: identity.kind, indexVersion: current, token: identity.token }), subjectId);
+      return subjectId;
+    });
+
+    const keys = new Map<string, SubjectKey>();
+    const known = [...new Set(ids.filter((id) => !created.has(id)))];
+    if (known.length > 0) {
+      await tx.subjects.lockMany(known);
+      const subjects = new Map((await tx.subjects.getMany(known)).map((s) => [s.id, s]));
+      const stored = new Map((await tx.keys.currentMany(known)).map((k) => [k.subjectId, k]));
+      for (const id of known) {
+        const subject = subjects.get(id);
+        if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
+        if (subject.erasedAt !== null)
+          throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
+        const record = stored.get(id);
+        if (record === undefined)
+          throw new CustodianError('ERR_KEY_UNAVAILABLE', 'the subject has no data key');
+        keys.set(id, await this.#o.keyring.unwrap(record));
+      }
     }
-    if (subjectId === undefined) {
-      const id = uuidv7(Date.parse(at));
-      await tx.subjects.insert({ id, createdAt: at });
-      const { record, key } = await this.#o.keyring.create(id, 1, at);
-      await tx.keys.insert(record);
-      return { subjectId: id, key, created: true };
+    if (created.size > 0) {
+      const records: SubjectKeyRecord[] = [];
+      for (const id of created) {
+        const { record, key } = await this.#o.keyring.create(id, 1, at);
+        records.push(record);
+        keys.set(id, key);
+      }
+      await tx.subjects.insertMany([...created].map((id) => ({ id, createdAt: at })));
+      await tx.keys.insertMany(records);
     }
-    await tx.subjects.lock(subjectId);
-    const subject = await tx.subjects.get(subjectId);
-    if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
-    if (subject.erasedAt !== null)
-      throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
-    const record = await tx.keys.current(subjectId);
-    if (record === undefined) throw new CustodianError('ERR_KEY_UNAVAILABLE', 'the subject has no data key');
-    return { subjectId, key: await this.#o.keyring.unwrap(record), created: false };
+    return ids.map((subjectId, i) => ({ subjectId, key: keys.get(subjectId)!, created: creators.has(i) }));
   }
 
-  #identityRows(
-    subjectId: string,
-    key: SubjectKey,
-    identities: readonly PreparedIdentity[],
-    at: string,
-  ): IdentityRecord[] {
-    return identities.map((i) => ({
+  #identityRow(subjectId: string, key: SubjectKey, identity: PreparedIdentity, at: string): IdentityRecord {
+    return {
       subjectId,
-      kind: i.kind,
+      kind: identity.kind,
       indexVersion: this.#o.indexer.currentVersion,
-      token: i.token,
-      sealed: this.#seal(i.normalized, key, identityContext(subjectId, i.kind, i.token)),
+      token: identity.token,
+      sealed: this.#seal(identity.normalized, key, identityContext(subjectId, identity.kind, identity.token)),
       keyVersion: key.version,
       createdAt: at,
-    }));
+    };
   }
 
   #seal(value: string, key: SubjectKey, context: FieldContext): Buffer {
@@ -703,7 +759,14 @@ export class Vault {
 interface PreparedIdentity {
   readonly kind: IdentityKind;
   readonly normalized: string;
+  /** The token to store: under the current index version. */
   readonly token: Buffer;
+  /** Its tokens under every active version (current first), to look it up during a rotation. */
+  readonly tokens: readonly BlindIndexToken[];
+}
+
+function lookupKey(l: IdentityLookup): string {
+  return `${l.kind}|${l.indexVersion}|${l.token.toString('hex')}`;
 }
 
 interface PreparedCollect {

@@ -41,13 +41,19 @@ export interface SubjectRecord {
 
 export interface SubjectRepository {
   insert(subject: { readonly id: string; readonly createdAt: string }): Promise<void>;
+  /** Several subjects in few statements (a collect batch). */
+  insertMany(subjects: readonly { readonly id: string; readonly createdAt: string }[]): Promise<void>;
   get(id: string): Promise<SubjectRecord | undefined>;
+  /** The subjects among `ids` that exist, in any order. */
+  getMany(ids: readonly string[]): Promise<SubjectRecord[]>;
   /**
    * Locks the subject's row for the rest of the unit of work where the engine has row locks, so a
    * key rotation, an erasure and a collect for the same subject never interleave. (SQLite has one
    * writer at a time, which serialises them already.)
    */
   lock(id: string): Promise<void>;
+  /** {@link lock} for several subjects, taken in id order so two batches never deadlock. */
+  lockMany(ids: readonly string[]): Promise<void>;
   /** Marks the tombstone; returns false when the subject is unknown or erased already. */
   markErased(id: string, at: string): Promise<boolean>;
   count(): Promise<{ active: number; erased: number }>;
@@ -77,8 +83,11 @@ export interface KeyStats {
 
 export interface SubjectKeyRepository {
   insert(key: SubjectKeyRecord): Promise<void>;
+  insertMany(keys: readonly SubjectKeyRecord[]): Promise<void>;
   /** The newest version of a subject's key. */
   current(subjectId: string): Promise<SubjectKeyRecord | undefined>;
+  /** The newest key version of each subject among `subjectIds` that has one, in any order. */
+  currentMany(subjectIds: readonly string[]): Promise<SubjectKeyRecord[]>;
   get(subjectId: string, version: number): Promise<SubjectKeyRecord | undefined>;
   /** Replaces the wrapping of one key version (root rotation). */
   rewrap(subjectId: string, version: number, wrapped: Buffer, rootKeyId: string): Promise<boolean>;
@@ -100,13 +109,22 @@ export interface IdentityRecord {
   readonly createdAt: string;
 }
 
+/** One blind-index token to look up. */
+export interface IdentityLookup {
+  readonly kind: string;
+  readonly indexVersion: number;
+  readonly token: Buffer;
+}
+
+export interface IdentityMatch extends IdentityLookup {
+  readonly subjectId: string;
+}
+
 export interface IdentityRepository {
   /** Inserts identities; an identical (kind, version, token, subject) row is kept once. */
   insertMany(rows: readonly IdentityRecord[]): Promise<void>;
-  /** Subjects whose identities match any of the lookups. */
-  findSubjects(
-    lookups: readonly { readonly kind: string; readonly indexVersion: number; readonly token: Buffer }[],
-  ): Promise<{ readonly subjectId: string; readonly kind: string }[]>;
+  /** Identity rows that match any of the lookups: which subject, under which lookup. */
+  findSubjects(lookups: readonly IdentityLookup[]): Promise<IdentityMatch[]>;
   listForSubject(subjectId: string): Promise<IdentityRecord[]>;
   deleteForSubject(subjectId: string): Promise<number>;
   /** Replaces a subject's identity rows (key or index rotation). */
@@ -132,6 +150,7 @@ export interface RecordRow {
 
 export interface RecordRepository {
   insert(record: RecordRow): Promise<void>;
+  insertMany(records: readonly RecordRow[]): Promise<void>;
   listForSubject(subjectId: string): Promise<RecordRow[]>;
   /** Replaces a record's ciphertexts (subject-key rotation). */
   reseal(id: string, keyVersion: number, sealed: Buffer, at: string): Promise<boolean>;

@@ -176,6 +176,66 @@ describe('vault service', () => {
     ).toBe('ERR_SUBJECT_AMBIGUOUS');
   });
 
+  it('resolves a batch as one collect after another would, in one unit of work', async () => {
+    const known = await vault.collect(operator, {
+      collection: 'address',
+      identities: { oaid: 'batch-known' },
+      fields: { city: '上海市' },
+      purpose: 'order-fulfilment',
+    });
+    const phone = '13712345678';
+    const order = (identities: Record<string, string>, city = '苏州市') => ({
+      collection: 'address',
+      identities,
+      fields: { city },
+      purpose: 'order-fulfilment',
+    });
+    const results = await vault.collectMany(operator, [
+      order({ oaid: 'batch-new', phone }), // a new buyer
+      order({ oaid: 'batch-new' }), // the same buyer's second order
+      order({ phone }), // no platform id: the phone written just before finds them
+      order({ oaid: 'batch-known' }), // a buyer stored before the batch
+      { ...order({}), identities: undefined, subjectId: known.subjectId },
+      order({ oaid: 'batch-other', phone }), // another buyer sharing the phone (R30)
+    ]);
+    const [first, second, byPhone, old, named, other] = results;
+    expect(first!.created).toBe(true);
+    expect([second!.subjectId, byPhone!.subjectId]).toEqual([first!.subjectId, first!.subjectId]);
+    expect([second!.created, byPhone!.created]).toEqual([false, false]);
+    expect([old!.subjectId, named!.subjectId]).toEqual([known.subjectId, known.subjectId]);
+    expect([old!.created, named!.created]).toEqual([false, false]);
+    expect(other!.created).toBe(true);
+    expect(other!.subjectId).not.toBe(first!.subjectId);
+    expect(new Set(results.map((r) => r.recordId)).size).toBe(6);
+    expect((await vault.read(operator, first!.subjectId, 'order-fulfilment')).records).toHaveLength(3);
+    expect((await vault.read(operator, known.subjectId, 'order-fulfilment')).records).toHaveLength(3);
+
+    // A weak identity matching two buyers, even ones made in the same batch, refuses the whole batch.
+    const before = await t.store.subjects.count();
+    expect(
+      await codeOf(
+        vault.collectMany(operator, [
+          order({ oaid: 'batch-x', phone: '13600001111' }),
+          order({ oaid: 'batch-y', phone: '13600001111' }),
+          order({ phone: '13600001111' }),
+        ]),
+      ),
+    ).toBe('ERR_SUBJECT_AMBIGUOUS');
+    expect(await t.store.subjects.count()).toEqual(before);
+    expect(await vault.search(operator, 'oaid', 'batch-x', 'order-fulfilment')).toEqual([]);
+    const erased = await vault.collect(operator, order({ oaid: 'batch-erased' }));
+    await vault.erase(operator, erased.subjectId);
+    expect(
+      await codeOf(
+        vault.collectMany(operator, [
+          order({ oaid: 'batch-z' }),
+          { ...order({}), identities: undefined, subjectId: erased.subjectId },
+        ]),
+      ),
+    ).toBe('ERR_SUBJECT_ERASED');
+    expect(await vault.search(operator, 'oaid', 'batch-z', 'order-fulfilment')).toEqual([]);
+  });
+
   it('erases by crypto-shredding: receipt, 410 afterwards, gone from the index', async () => {
     const c = generateCustomers('erase', 1)[0]!;
     const { subjectId } = await vault.collect(operator, {

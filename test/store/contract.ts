@@ -272,6 +272,76 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         expect(await store.records.deleteForSubject(s)).toBe(2);
       });
 
+      it('writes and reads subjects, keys, records and identities in batches larger than one statement', async () => {
+        const n = 1_203; // more than two statements' worth of rows (ROWS_PER_STATEMENT)
+        const ids = Array.from(
+          { length: n },
+          (_, i) => `0191${String(i).padStart(4, '0')}-0000-7000-8000-${randomBytes(6).toString('hex')}`,
+        );
+        const tokens = ids.map(() => randomBytes(16));
+        await store.transaction(async (tx) => {
+          await tx.subjects.insertMany(ids.map((id) => ({ id, createdAt: at(20) })));
+          await tx.keys.insertMany(
+            ids.flatMap((id) =>
+              [1, 2].map((version) => ({
+                subjectId: id,
+                version,
+                suite: 'aes-256-gcm',
+                rootKeyId: 'file:batch',
+                wrapped: randomBytes(60),
+                createdAt: at(20 + version),
+              })),
+            ),
+          );
+          await tx.records.insertMany(
+            ids.map((id) => ({
+              id: randomUUID(),
+              subjectId: id,
+              collection: 'order',
+              keyVersion: 2,
+              sealed: randomBytes(80),
+              plain: null,
+              purpose: 'order-fulfilment',
+              source: null,
+              createdAt: at(22),
+              updatedAt: at(22),
+            })),
+          );
+          await tx.identities.insertMany(
+            ids.map((id, i) => ({
+              subjectId: id,
+              kind: 'oaid',
+              indexVersion: 1,
+              token: tokens[i]!,
+              sealed: randomBytes(40),
+              keyVersion: 2,
+              createdAt: at(22),
+            })),
+          );
+          await tx.subjects.lockMany([...ids].reverse());
+        });
+        const unknown = `0191ffff-0000-7000-8000-${randomBytes(6).toString('hex')}`;
+        const got = await store.subjects.getMany([...ids, unknown, ids[0]!]);
+        expect(got).toHaveLength(n);
+        expect(new Set(got.map((s) => s.id))).toEqual(new Set(ids));
+        const current = await store.keys.currentMany([...ids, unknown]);
+        expect(current).toHaveLength(n);
+        expect(current.every((k) => k.version === 2 && k.rootKeyId === 'file:batch')).toBe(true);
+        expect(await store.records.listForSubject(ids[n - 1]!)).toHaveLength(1);
+        const lookups = tokens.map((token) => ({ kind: 'oaid', indexVersion: 1, token }));
+        const matches = await store.identities.findSubjects(lookups);
+        expect(matches).toHaveLength(n);
+        const byToken = new Map(matches.map((m) => [m.token.toString('hex'), m]));
+        expect(byToken.get(tokens[700]!.toString('hex'))).toMatchObject({
+          subjectId: ids[700],
+          kind: 'oaid',
+          indexVersion: 1,
+        });
+        expect(await store.subjects.getMany([])).toEqual([]);
+        expect(await store.keys.currentMany([])).toEqual([]);
+        expect(await store.identities.findSubjects([])).toEqual([]);
+      });
+
       it('serialises audit appends so the Merkle log never forks', async () => {
         const { appendAudit } = await import('../../src/services/audit.js');
         const { verifyAuditLog } = await import('../../src/services/audit-log-verify.js');

@@ -7,13 +7,7 @@ import type {
   ImportRunRecord,
 } from '../imports.js';
 import type { Database, ImportRejectTable, ImportRunTable } from '../types.js';
-
-/** Bound parameters per statement, well under SQLite's and PostgreSQL's limits. */
-const CHUNK = 500;
-
-function* chunks<T>(items: readonly T[], size: number): Generator<readonly T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
+import { chunks, ROWS_PER_STATEMENT } from './chunks.js';
 
 export class KyselyImportRepository implements ImportRepository {
   readonly #db: Kysely<Database>;
@@ -79,7 +73,7 @@ export class KyselyImportRepository implements ImportRepository {
 
   async existingOrders(source: string, orderIds: readonly string[]): Promise<string[]> {
     const found: string[] = [];
-    for (const slice of chunks(orderIds, CHUNK)) {
+    for (const slice of chunks(orderIds)) {
       const rows = await this.#db
         .selectFrom('import_orders')
         .select('order_id')
@@ -92,7 +86,7 @@ export class KyselyImportRepository implements ImportRepository {
   }
 
   async insertOrders(rows: readonly ImportedOrderRecord[]): Promise<void> {
-    for (const slice of chunks(rows, CHUNK / 4)) {
+    for (const slice of chunks(rows, ROWS_PER_STATEMENT / 4)) {
       await this.#db
         .insertInto('import_orders')
         .values(
@@ -117,7 +111,7 @@ export class KyselyImportRepository implements ImportRepository {
   }
 
   async insertRejects(rows: readonly ImportRejectRecord[]): Promise<void> {
-    for (const slice of chunks(rows, CHUNK / 5)) {
+    for (const slice of chunks(rows, ROWS_PER_STATEMENT / 5)) {
       await this.#db
         .insertInto('import_rejects')
         .values(

@@ -1,6 +1,14 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { IdentityRecord, IdentityRepository, RecordRepository, RecordRow } from '../store.js';
+import type {
+  IdentityLookup,
+  IdentityMatch,
+  IdentityRecord,
+  IdentityRepository,
+  RecordRepository,
+  RecordRow,
+} from '../store.js';
 import type { Database, IdentityTable, RecordTable } from '../types.js';
+import { chunks } from './chunks.js';
 
 export class KyselyIdentityRepository implements IdentityRepository {
   readonly #db: Kysely<Database>;
@@ -9,45 +17,52 @@ export class KyselyIdentityRepository implements IdentityRepository {
   }
 
   async insertMany(rows: readonly IdentityRecord[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#db
-      .insertInto('identities')
-      .values(
-        rows.map((r) => ({
-          subject_id: r.subjectId,
-          kind: r.kind,
-          index_version: r.indexVersion,
-          token: r.token,
-          sealed: r.sealed,
-          key_version: r.keyVersion,
-          created_at: r.createdAt,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['kind', 'index_version', 'token', 'subject_id']).doNothing())
-      .execute();
+    for (const slice of chunks(rows))
+      await this.#db
+        .insertInto('identities')
+        .values(
+          slice.map((r) => ({
+            subject_id: r.subjectId,
+            kind: r.kind,
+            index_version: r.indexVersion,
+            token: r.token,
+            sealed: r.sealed,
+            key_version: r.keyVersion,
+            created_at: r.createdAt,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['kind', 'index_version', 'token', 'subject_id']).doNothing())
+        .execute();
   }
 
-  async findSubjects(
-    lookups: readonly { readonly kind: string; readonly indexVersion: number; readonly token: Buffer }[],
-  ): Promise<{ subjectId: string; kind: string }[]> {
-    if (lookups.length === 0) return [];
-    const rows = await this.#db
-      .selectFrom('identities')
-      .select(['subject_id', 'kind'])
-      .where((eb) =>
-        eb.or(
-          lookups.map((l) =>
-            eb.and([
-              eb('kind', '=', l.kind),
-              eb('index_version', '=', l.indexVersion),
-              eb('token', '=', l.token),
-            ]),
+  async findSubjects(lookups: readonly IdentityLookup[]): Promise<IdentityMatch[]> {
+    const matches: IdentityMatch[] = [];
+    for (const slice of chunks(lookups)) {
+      const rows = await this.#db
+        .selectFrom('identities')
+        .select(['subject_id', 'kind', 'index_version', 'token'])
+        .where((eb) =>
+          eb.or(
+            slice.map((l) =>
+              eb.and([
+                eb('kind', '=', l.kind),
+                eb('index_version', '=', l.indexVersion),
+                eb('token', '=', l.token),
+              ]),
+            ),
           ),
-        ),
-      )
-      .orderBy('subject_id')
-      .execute();
-    return rows.map((r) => ({ subjectId: r.subject_id, kind: r.kind }));
+        )
+        .orderBy('subject_id')
+        .execute();
+      for (const r of rows)
+        matches.push({
+          subjectId: r.subject_id,
+          kind: r.kind,
+          indexVersion: Number(r.index_version),
+          token: Buffer.from(r.token),
+        });
+    }
+    return matches;
   }
 
   async listForSubject(subjectId: string): Promise<IdentityRecord[]> {
@@ -114,22 +129,29 @@ export class KyselyRecordRepository implements RecordRepository {
     this.#db = db;
   }
 
-  async insert(r: RecordRow): Promise<void> {
-    await this.#db
-      .insertInto('records')
-      .values({
-        id: r.id,
-        subject_id: r.subjectId,
-        collection: r.collection,
-        key_version: r.keyVersion,
-        sealed: r.sealed,
-        plain: r.plain === null ? null : JSON.stringify(r.plain),
-        purpose: r.purpose,
-        source: r.source,
-        created_at: r.createdAt,
-        updated_at: r.updatedAt,
-      })
-      .execute();
+  async insert(record: RecordRow): Promise<void> {
+    await this.insertMany([record]);
+  }
+
+  async insertMany(records: readonly RecordRow[]): Promise<void> {
+    for (const slice of chunks(records))
+      await this.#db
+        .insertInto('records')
+        .values(
+          slice.map((r) => ({
+            id: r.id,
+            subject_id: r.subjectId,
+            collection: r.collection,
+            key_version: r.keyVersion,
+            sealed: r.sealed,
+            plain: r.plain === null ? null : JSON.stringify(r.plain),
+            purpose: r.purpose,
+            source: r.source,
+            created_at: r.createdAt,
+            updated_at: r.updatedAt,
+          })),
+        )
+        .execute();
   }
 
   async listForSubject(subjectId: string): Promise<RecordRow[]> {

@@ -8,7 +8,8 @@ import type {
   SubjectRecord,
   SubjectRepository,
 } from '../store.js';
-import type { Database, KeyRotationTable, SubjectKeyTable } from '../types.js';
+import type { Database, KeyRotationTable, SubjectKeyTable, SubjectTable } from '../types.js';
+import { chunks } from './chunks.js';
 
 export class KyselySubjectRepository implements SubjectRepository {
   readonly #db: Kysely<Database>;
@@ -23,16 +24,42 @@ export class KyselySubjectRepository implements SubjectRepository {
     await this.#db.selectFrom('subjects').select('id').where('id', '=', id).forUpdate().execute();
   }
 
+  async lockMany(ids: readonly string[]): Promise<void> {
+    if (!this.#rowLocks) return;
+    for (const slice of chunks([...new Set(ids)].sort()))
+      await this.#db
+        .selectFrom('subjects')
+        .select('id')
+        .where('id', 'in', slice)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+  }
+
   async insert(subject: { readonly id: string; readonly createdAt: string }): Promise<void> {
-    await this.#db
-      .insertInto('subjects')
-      .values({ id: subject.id, created_at: subject.createdAt, erased_at: null })
-      .execute();
+    await this.insertMany([subject]);
+  }
+
+  async insertMany(subjects: readonly { readonly id: string; readonly createdAt: string }[]): Promise<void> {
+    for (const slice of chunks(subjects))
+      await this.#db
+        .insertInto('subjects')
+        .values(slice.map((s) => ({ id: s.id, created_at: s.createdAt, erased_at: null })))
+        .execute();
   }
 
   async get(id: string): Promise<SubjectRecord | undefined> {
     const row = await this.#db.selectFrom('subjects').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { id: row.id, createdAt: row.created_at, erasedAt: row.erased_at };
+    return row && toSubject(row);
+  }
+
+  async getMany(ids: readonly string[]): Promise<SubjectRecord[]> {
+    const found: SubjectRecord[] = [];
+    for (const slice of chunks([...new Set(ids)])) {
+      const rows = await this.#db.selectFrom('subjects').selectAll().where('id', 'in', slice).execute();
+      for (const row of rows) found.push(toSubject(row));
+    }
+    return found;
   }
 
   async markErased(id: string, at: string): Promise<boolean> {
@@ -65,8 +92,12 @@ export class KyselySubjectRepository implements SubjectRepository {
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ id: row.id, createdAt: row.created_at, erasedAt: row.erased_at }));
+    return rows.map(toSubject);
   }
+}
+
+function toSubject(row: Selectable<SubjectTable>): SubjectRecord {
+  return { id: row.id, createdAt: row.created_at, erasedAt: row.erased_at };
 }
 
 export class KyselySubjectKeyRepository implements SubjectKeyRepository {
@@ -76,17 +107,40 @@ export class KyselySubjectKeyRepository implements SubjectKeyRepository {
   }
 
   async insert(key: SubjectKeyRecord): Promise<void> {
-    await this.#db
-      .insertInto('subject_keys')
-      .values({
-        subject_id: key.subjectId,
-        version: key.version,
-        suite: key.suite,
-        root_key_id: key.rootKeyId,
-        wrapped: key.wrapped,
-        created_at: key.createdAt,
-      })
-      .execute();
+    await this.insertMany([key]);
+  }
+
+  async insertMany(keys: readonly SubjectKeyRecord[]): Promise<void> {
+    for (const slice of chunks(keys))
+      await this.#db
+        .insertInto('subject_keys')
+        .values(
+          slice.map((key) => ({
+            subject_id: key.subjectId,
+            version: key.version,
+            suite: key.suite,
+            root_key_id: key.rootKeyId,
+            wrapped: key.wrapped,
+            created_at: key.createdAt,
+          })),
+        )
+        .execute();
+  }
+
+  async currentMany(subjectIds: readonly string[]): Promise<SubjectKeyRecord[]> {
+    const newest = new Map<string, SubjectKeyRecord>();
+    for (const slice of chunks([...new Set(subjectIds)])) {
+      const rows = await this.#db
+        .selectFrom('subject_keys')
+        .selectAll()
+        .where('subject_id', 'in', slice)
+        .execute();
+      for (const row of rows) {
+        const key = toKey(row);
+        if ((newest.get(key.subjectId)?.version ?? 0) < key.version) newest.set(key.subjectId, key);
+      }
+    }
+    return [...newest.values()];
   }
 
   async current(subjectId: string): Promise<SubjectKeyRecord | undefined> {
