@@ -2,6 +2,7 @@ import { uuidv7 } from '../crypto/uuid.js';
 import { sealExport, type ExportSealTo } from '../crypto/export-file.js';
 import type { AccessPolicy } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
+import { assertExportAllowed } from '../platforms/tmall/rules.js';
 import { CustodianError } from '../domain/errors.js';
 import type { BreakGlassRecord, ExportRecord } from '../store/access.js';
 import type { Store } from '../store/store.js';
@@ -34,8 +35,11 @@ export interface BreakGlassRequest {
 export interface ExportRequest {
   readonly purpose: string;
   readonly subjectIds: readonly string[];
+  /** How the file is encrypted. */
   readonly recipient:
     { readonly kind: 'passphrase' } | { readonly kind: 'public-key'; readonly publicKey: string };
+  /** Who receives the file (`datamap.recipients` id); required when it holds buyer data (R31). */
+  readonly recipientId?: string | undefined;
 }
 
 /**
@@ -170,6 +174,15 @@ export class Oversight {
         `role "${principal.role}" may not act for purpose "${request.purpose}"`,
       );
     }
+    // R31: buyer order data (他人信息) leaves only for a registered processor serving fulfilment,
+    // or for the recipient a legal obligation names — judged on what this role's export can hold
+    // for that recipient (the file carries only the categories it is registered to receive).
+    assertExportAllowed({
+      purpose: request.purpose,
+      recipientId: request.recipientId,
+      datamap: this.#o.vault.datamap,
+      categories: this.#exportCategories(principal.role, request.purpose, request.recipientId),
+    });
     const subjectIds = [...new Set(request.subjectIds)];
     const needsApproval = subjectIds.length > this.#o.exportThreshold;
     const now = this.#o.now().toISOString();
@@ -180,6 +193,7 @@ export class Oversight {
       purpose: request.purpose,
       subjectIds,
       recipient: request.recipient,
+      recipientId: request.recipientId ?? null,
       status: needsApproval ? 'pending' : 'approved',
       decidedBy: needsApproval ? null : 'policy:below-threshold',
       decidedAt: needsApproval ? null : now,
@@ -196,7 +210,12 @@ export class Oversight {
           principal,
           'export.request',
           null,
-          { exportId: record.id, subjects: subjectIds.length, status: record.status },
+          {
+            exportId: record.id,
+            subjects: subjectIds.length,
+            status: record.status,
+            ...(record.recipientId === null ? {} : { recipient: record.recipientId }),
+          },
           request.purpose,
         ),
       ]);
@@ -217,6 +236,38 @@ export class Oversight {
       });
     }
     return record;
+  }
+
+  /**
+   * The field categories an export by `role` for `purpose` can carry: every declared field the
+   * engine would show clear or masked, granting consent and training (the most it could hold).
+   */
+  #exportCategories(role: string, purpose: string, recipientId: string | undefined): string[] {
+    const only = this.#recipientCategories(recipientId ?? null);
+    const categories = new Set<string>();
+    for (const [collection, spec] of Object.entries(this.#o.vault.datamap.collections))
+      for (const [field, f] of Object.entries(spec.fields)) {
+        const decision = this.#o.policy.decide({
+          role,
+          purpose,
+          collection,
+          field,
+          trainingCurrent: true,
+          breakGlass: false,
+          consent: { purpose: true, sensitive: true, minor: false },
+        });
+        if (decision.access !== 'withheld' && (only === undefined || only.has(f.category)))
+          categories.add(f.category);
+      }
+    return [...categories];
+  }
+
+  /** What a named recipient is registered to receive; undefined for an internal export. */
+  #recipientCategories(recipientId: string | null): ReadonlySet<string> | undefined {
+    if (recipientId === null) return undefined;
+    const recipient = this.#o.vault.datamap.recipients.find((r) => r.id === recipientId);
+    // Unknown recipients are refused at request; one dropped from the data map since gets nothing.
+    return new Set<string>(recipient?.categories ?? []);
   }
 
   listExports(status?: ExportRecord['status']): Promise<ExportRecord[]> {
@@ -274,7 +325,13 @@ export class Oversight {
         `this export is encrypted with a ${record.recipient.kind}`,
       );
     }
-    const { views, skipped } = await vault.exportViews(principal, record.subjectIds, record.purpose, id);
+    const { views, skipped } = await vault.exportViews(
+      principal,
+      record.subjectIds,
+      record.purpose,
+      id,
+      this.#recipientCategories(record.recipientId),
+    );
     const at = this.#o.now().toISOString();
     const payload = Buffer.from(
       JSON.stringify({ exportId: id, purpose: record.purpose, generatedAt: at, skipped, subjects: views }),

@@ -4,7 +4,7 @@ import type { BlindIndexer, BlindIndexToken } from '../crypto/blind-index.js';
 import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
-import type { AccessPolicy, Reason } from '../domain/access/engine.js';
+import type { AccessPolicy, Decision, Reason } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
 import { ageOn, BIRTH_DATE_CATEGORIES, birthDateFrom, isMinorAge } from '../domain/consent/age.js';
 import type { ConsentFacts } from '../domain/consent/state.js';
@@ -324,6 +324,7 @@ export class Vault {
     subjectIds: readonly string[],
     purpose: string,
     exportId: string,
+    categories?: ReadonlySet<string>,
   ): Promise<{ views: SubjectView[]; skipped: number }> {
     this.#requirePurpose(purpose, principal);
     const at = this.#o.now().toISOString();
@@ -337,7 +338,7 @@ export class Vault {
           skipped++;
           continue;
         }
-        const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'export', at);
+        const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'export', at, categories);
         views.push(view);
         entries.push({ ...entry, detail: { ...entry.detail, exportId } });
       }
@@ -681,6 +682,11 @@ export class Vault {
     purpose: string,
     action: 'read' | 'search' | 'export',
     at: string,
+    /**
+     * Personal data of only these categories may be shown (what an export's recipient is registered
+     * to receive); other personal fields are withheld. Non-personal fields (order numbers) pass.
+     */
+    categories?: ReadonlySet<string>,
   ): Promise<{ view: SubjectView; entry: AuditEntry }> {
     const records = await tx.records.listForSubject(subjectId);
     const keyFor = this.#keyLoader(tx, subjectId);
@@ -701,15 +707,20 @@ export class Vault {
       const fields: Record<string, FieldView> = {};
       const names = [...Object.keys(record.plain ?? {}), ...sealed.keys()];
       for (const field of names) {
-        const d = this.#o.policy.decide({
-          role: principal.role,
-          purpose,
-          collection: record.collection,
-          field,
-          trainingCurrent,
-          breakGlass: grant !== undefined,
-          consent,
-        });
+        const category = this.#o.datamap.collections[record.collection]?.fields[field]?.category;
+        const d: Decision =
+          categories !== undefined &&
+          (category === undefined || (CATEGORIES[category].personal && !categories.has(category)))
+            ? { access: 'withheld', reason: 'not-for-recipient', rule: 'datamap.recipients.categories' }
+            : this.#o.policy.decide({
+                role: principal.role,
+                purpose,
+                collection: record.collection,
+                field,
+                trainingCurrent,
+                breakGlass: grant !== undefined,
+                consent,
+              });
         const path = `${record.collection}.${field}`;
         decision[d.access].push(path);
         if (d.access === 'withheld') {
@@ -728,7 +739,6 @@ export class Vault {
         if (d.access === 'clear') {
           fields[field] = { access: 'clear', value: clear };
         } else {
-          const category = this.#o.datamap.collections[record.collection]?.fields[field]?.category;
           fields[field] = {
             access: 'masked',
             value: mask(category === undefined ? 'full' : CATEGORIES[category].mask, clear),

@@ -111,8 +111,11 @@ export interface ExportRecord {
   readonly requesterRole: string;
   readonly purpose: string;
   readonly subjectIds: readonly string[];
+  /** How the file is encrypted: for a passphrase or a recipient's X25519 public key. */
   readonly recipient:
     { readonly kind: 'passphrase' } | { readonly kind: 'public-key'; readonly publicKey: string };
+  /** Who receives the file: a `datamap.recipients` id, or null for an internal export (R31). */
+  readonly recipientId: string | null;
   readonly status: ExportStatus;
   readonly decidedBy: string | null;
   readonly decidedAt: string | null;

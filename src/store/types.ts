@@ -175,6 +175,8 @@ export interface ExportTable {
   subject_ids: string;
   subject_count: number;
   recipient: string;
+  /** Migration 0011. */
+  recipient_id: string | null;
   status: string;
   decided_by: string | null;
   decided_at: string | null;

@@ -54,8 +54,25 @@ describe('custodian export and breakglass', () => {
         })
       ).code,
     ).toBe(2);
-    const req = await runCli(
+    // R31: buyer data for no named recipient is refused, naming the reason (exit 2).
+    const unnamed = await runCli(
       ['export', 'request', '--purpose', 'order-fulfilment', '--subjects', 'subjects.txt', '--json'],
+      { cwd, env: { CUSTODIAN_TOKEN: op } },
+    );
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain('registered processor');
+    const req = await runCli(
+      [
+        'export',
+        'request',
+        '--purpose',
+        'order-fulfilment',
+        '--subjects',
+        'subjects.txt',
+        '--to',
+        'sf-express',
+        '--json',
+      ],
       { cwd, env: { CUSTODIAN_TOKEN: op } },
     );
     expect(req.code).toBe(0);

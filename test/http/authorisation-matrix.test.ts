@@ -18,7 +18,15 @@ interface Fixture {
   build(ctx: { caller: Principal; purpose: string; t: TestApp }): Promise<InjectOptions>;
   /** The status a permitted caller gets. */
   readonly ok: number;
+  /** The error code a permitted caller gets instead, for purposes a business rule refuses. */
+  readonly refused?: (purpose: string) => string | undefined;
 }
+
+/** Who receives an export for each purpose (R31): the registered processor or statutory recipient. */
+const EXPORT_RECIPIENT: Readonly<Record<string, string>> = {
+  'order-fulfilment': 'sf-express',
+  'customs-clearance': 'china-customs',
+};
 
 async function subject(t: TestApp, purpose = 'order-fulfilment'): Promise<string> {
   const fields: Record<string, Record<string, string>> = {
@@ -136,10 +144,17 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
   'POST /v1/exports': {
     purposeBound: true,
     ok: 201,
+    // R31: buyer data leaves only for a registered processor (fulfilment) or a statutory recipient.
+    refused: (purpose) => (EXPORT_RECIPIENT[purpose] === undefined ? 'ERR_TMALL_EXPORT_REFUSED' : undefined),
     build: async ({ purpose, t }) => ({
       method: 'POST',
       url: '/v1/exports',
-      payload: { purpose, subjectIds: [await subject(t, purpose)], recipient: { kind: 'passphrase' } },
+      payload: {
+        purpose,
+        subjectIds: [await subject(t, purpose)],
+        recipient: { kind: 'passphrase' },
+        ...(EXPORT_RECIPIENT[purpose] === undefined ? {} : { recipientId: EXPORT_RECIPIENT[purpose] }),
+      },
     }),
   },
   'GET /v1/exports': {
@@ -156,6 +171,7 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
         purpose: 'order-fulfilment',
         subjectIds: ids,
         recipient: { kind: 'passphrase' },
+        recipientId: 'sf-express',
       });
       return { method: 'POST', url: `/v1/exports/${e.id}/decision`, payload: { approve: true, note: 'ok' } };
     },
@@ -173,6 +189,7 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
         purpose,
         subjectIds: [await subject(t)],
         recipient: { kind: 'passphrase' },
+        recipientId: 'sf-express',
       });
       return {
         method: 'POST',
@@ -253,7 +270,7 @@ describe('authorisation matrix: every /v1 route × role × purpose', () => {
             ? 'ERR_ACCESS_DENIED'
             : !purposeOk
               ? 'ERR_PURPOSE_NOT_PERMITTED'
-              : fixture.ok;
+              : (fixture.refused?.(purpose) ?? fixture.ok);
           const request = await fixture.build({ caller: principal, purpose, t });
           const res = await t.app.inject({
             ...request,

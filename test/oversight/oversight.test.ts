@@ -179,14 +179,16 @@ describe('break-glass and export approval', () => {
       purpose: 'order-fulfilment',
       subjectIds: ids.slice(0, 2),
       recipient: { kind: 'passphrase' },
+      recipientId: 'sf-express',
     });
     expect(small.status).toBe('approved');
     const big = await oversight.requestExport(operator, {
       purpose: 'order-fulfilment',
       subjectIds: ids,
       recipient: { kind: 'passphrase' },
+      recipientId: 'sf-express',
     });
-    expect(big.status).toBe('pending');
+    expect(big).toMatchObject({ status: 'pending', recipientId: 'sf-express' });
     await expect(
       oversight.downloadExport(operator, big.id, { kind: 'passphrase', passphrase: 'a long passphrase' }),
     ).rejects.toMatchObject({ code: 'ERR_EXPORT_STATE' });
@@ -225,12 +227,83 @@ describe('break-glass and export approval', () => {
     expect(hooks.some((h) => h.body['kind'] === 'export.approval-needed')).toBe(true);
   });
 
+  it('lets buyer data leave only for a registered processor or a statutory recipient (R31)', async () => {
+    const { oversight } = t.runtime;
+    const before = (await oversight.listExports()).length;
+    const refused = async (purpose: string, recipientId?: string) => {
+      const error = await oversight
+        .requestExport(operator, {
+          purpose,
+          subjectIds: ids.slice(0, 1),
+          recipient: { kind: 'passphrase' },
+          ...(recipientId === undefined ? {} : { recipientId }),
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { code: string; details?: { reason?: string } },
+        );
+      return `${error?.code}:${error?.details?.reason}`;
+    };
+    expect(await refused('order-fulfilment')).toBe('ERR_TMALL_EXPORT_REFUSED:no-recipient');
+    expect(await refused('order-fulfilment', 'data-broker')).toBe(
+      'ERR_TMALL_EXPORT_REFUSED:unknown-recipient',
+    );
+    // The customs recipient gets nothing of a fulfilment export, and is not registered for it.
+    expect(await refused('order-fulfilment', 'china-customs')).toBe(
+      'ERR_TMALL_EXPORT_REFUSED:purpose-not-agreed',
+    );
+    expect(await refused('customer-service', 'sf-express')).toBe('ERR_TMALL_EXPORT_REFUSED:not-fulfilment');
+    expect((await oversight.listExports()).length).toBe(before);
+    const audit = await t.store.audit.range(1, 1_000_000);
+    const requested = audit.filter((r) => r.action === 'export.request').length;
+    const ok = await oversight.requestExport(operator, {
+      purpose: 'order-fulfilment',
+      subjectIds: ids.slice(0, 1),
+      recipient: { kind: 'passphrase' },
+      recipientId: 'sf-express',
+    });
+    expect(ok.recipientId).toBe('sf-express');
+    const after = (await t.store.audit.range(1, 1_000_000)).filter((r) => r.action === 'export.request');
+    expect(after).toHaveLength(requested + 1);
+    expect(after.at(-1)?.canonical.toString()).toContain('"recipient":"sf-express"');
+
+    // The file carries only what the carrier is registered to receive: the buyer's nick stays out,
+    // the order number (not personal data) goes with the address.
+    await t.runtime.vault.collect(tester, {
+      collection: 'order',
+      subjectId: ids[0]!,
+      fields: { orderId: 'T2026112900001', buyerNick: 'tb_buyer_nick' },
+      purpose: 'order-fulfilment',
+    });
+    const one = await oversight.requestExport(operator, {
+      purpose: 'order-fulfilment',
+      subjectIds: ids.slice(0, 1),
+      recipient: { kind: 'passphrase' },
+      recipientId: 'sf-express',
+    });
+    const { file } = await oversight.downloadExport(operator, one.id, {
+      kind: 'passphrase',
+      passphrase: 'a long passphrase',
+    });
+    const content = JSON.parse(openExport(file, { passphrase: 'a long passphrase' }).toString()) as {
+      subjects: {
+        records: { collection: string; fields: Record<string, { access: string; reason?: string }> }[];
+      }[];
+    };
+    const order = content.subjects[0]!.records.find((r) => r.collection === 'order')!;
+    expect(order.fields['buyerNick']).toEqual({ access: 'withheld', reason: 'not-for-recipient' });
+    expect(order.fields['orderId']).toMatchObject({ access: 'clear' });
+    const address = content.subjects[0]!.records.find((r) => r.collection === 'address')!;
+    expect(address.fields['district']).toMatchObject({ access: 'clear' });
+  });
+
   it('denies an export that a second person refuses', async () => {
     const { oversight } = t.runtime;
     const big = await oversight.requestExport(operator, {
-      purpose: 'customer-service',
+      purpose: 'order-fulfilment',
       subjectIds: ids,
       recipient: { kind: 'passphrase' },
+      recipientId: 'sf-express',
     });
     const denied = await oversight.decideExport(officer, big.id, false, 'no ticket');
     expect(denied.status).toBe('denied');

@@ -525,6 +525,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
           purpose: 'order-fulfilment',
           subjectIds: ['a', 'b'],
           recipient: { kind: 'passphrase' },
+          recipientId: 'sf-express',
           status: 'pending',
           decidedBy: null,
           decidedAt: null,
@@ -541,6 +542,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
           decidedBy: 'p2',
           subjectIds: ['a', 'b'],
           recipient: { kind: 'passphrase' },
+          recipientId: 'sf-express',
         });
         expect((await store.exports.list('approved')).map((e) => e.id)).toContain(id);
       });

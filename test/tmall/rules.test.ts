@@ -54,11 +54,31 @@ describe('Tmall rule pack', () => {
       allowed: false,
       reason: 'unknown-recipient',
     });
+    // A legal obligation (customs declarations, PIPL Art. 13(3)) authorises its registered recipient
+    // for its registered categories, and nothing more.
     expect(
-      checkExportAllowed({ ...base, purpose: 'customs-clearance', recipientId: 'china-customs' }),
-    ).toEqual({
+      checkExportAllowed({
+        ...base,
+        purpose: 'customs-clearance',
+        recipientId: 'china-customs',
+        categories: ['identity.real-name', 'identity.national-id'],
+      }),
+    ).toMatchObject({ allowed: true });
+    expect(
+      checkExportAllowed({
+        ...base,
+        purpose: 'customs-clearance',
+        recipientId: 'china-customs',
+        categories: ['identity.real-name', 'contact.phone'],
+      }),
+    ).toEqual({ allowed: false, reason: 'category-not-agreed', categories: ['contact.phone'] });
+    expect(checkExportAllowed({ ...base, recipientId: 'china-customs' })).toEqual({
       allowed: false,
       reason: 'not-a-processor',
+    });
+    expect(checkExportAllowed({ ...base, purpose: 'customs-clearance', recipientId: 'sf-express' })).toEqual({
+      allowed: false,
+      reason: 'not-fulfilment',
     });
     expect(checkExportAllowed({ ...base, purpose: 'marketing', recipientId: 'sf-express' })).toEqual({
       allowed: false,

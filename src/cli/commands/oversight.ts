@@ -27,6 +27,7 @@ export function oversightCommands(program: Command, io: CliIO): void {
     .requiredOption('--purpose <purpose>', 'purpose declared in the data map')
     .requiredOption('--subjects <file>', 'file with one subject id per line')
     .option('--public-key <file>', 'encrypt to this X25519 public key (PEM) instead of a passphrase')
+    .option('--to <recipient>', 'who receives the file: a datamap.recipients id (R31)')
     .option('--config <file>', 'configuration file')
     .option('--json', 'print the request as JSON')
     .action(
@@ -34,6 +35,7 @@ export function oversightCommands(program: Command, io: CliIO): void {
         purpose: string;
         subjects: string;
         publicKey?: string;
+        to?: string;
         config?: string;
         json?: boolean;
       }) => {
@@ -48,6 +50,7 @@ export function oversightCommands(program: Command, io: CliIO): void {
             purpose: opts.purpose,
             subjectIds,
             recipient,
+            recipientId: opts.to,
           }),
         );
         if (opts.json)

@@ -13,7 +13,9 @@ export type Reason =
   | 'purpose-not-permitted'
   | 'denied-by-role'
   | 'training-expired'
-  | 'no-consent';
+  | 'no-consent'
+  /** An export's recipient is not registered to receive the field's category (R31, PIPL Art. 21). */
+  | 'not-for-recipient';
 
 export interface Decision {
   readonly access: Access;

@@ -35,6 +35,7 @@ const exportSchema = z.object({
   purpose: z.string(),
   subjectCount: z.number().int(),
   recipient: z.enum(['passphrase', 'public-key']),
+  recipientId: z.string().nullable(),
   status: z.enum(['pending', 'approved', 'denied', 'downloaded']),
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
@@ -125,6 +126,14 @@ export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (ap
             z.strictObject({ kind: z.literal('passphrase') }),
             z.strictObject({ kind: z.literal('public-key'), publicKey: z.string().min(32).max(1000) }),
           ]),
+          recipientId: z
+            .string()
+            .min(1)
+            .max(64)
+            .optional()
+            .describe(
+              'Who receives the file (a datamap.recipients id); required when it holds buyer data (R31)',
+            ),
         }),
         response: { 201: exportSchema, ...errors },
       },

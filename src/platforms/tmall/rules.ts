@@ -119,7 +119,10 @@ export type ExportDecision =
 /**
  * R31: whether buyer order data may leave for this recipient. Exports without buyer PI (order
  * amounts, statuses) pass; with buyer PI, only a registered `processor` for a fulfilment purpose
- * that the recipient is registered for, receiving only its registered categories.
+ * that the recipient is registered for, receiving only its registered categories. A purpose whose
+ * legal basis is a legal obligation (PIPL Art. 13(3), e.g. customs declarations for cross-border
+ * e-commerce) is an authorised purpose too: its registered recipient may receive its categories
+ * whatever its role.
  */
 export function checkExportAllowed(check: ExportCheck): ExportDecision {
   const categories = check.categories;
@@ -127,13 +130,27 @@ export function checkExportAllowed(check: ExportCheck): ExportDecision {
     categories === undefined
       ? [...BUYER_DATA_CATEGORIES]
       : categories.filter((c) => BUYER_DATA_CATEGORIES.includes(c));
-  if (buyerData.length === 0) return { allowed: true, recipient: undefined };
-  if (check.recipientId === undefined) return { allowed: false, reason: 'no-recipient' };
-  const recipient = check.datamap.recipients.find((r) => r.id === check.recipientId);
-  if (recipient === undefined) return { allowed: false, reason: 'unknown-recipient' };
-  if (recipient.role !== 'processor') return { allowed: false, reason: 'not-a-processor' };
-  if (!(check.fulfilmentPurposes ?? ['order-fulfilment']).includes(check.purpose))
-    return { allowed: false, reason: 'not-fulfilment' };
+  const recipient =
+    check.recipientId === undefined
+      ? undefined
+      : check.datamap.recipients.find((r) => r.id === check.recipientId);
+  if (check.recipientId !== undefined && recipient === undefined)
+    return { allowed: false, reason: 'unknown-recipient' };
+  if (buyerData.length === 0) {
+    // Nothing of the buyer's goes, but a named recipient still only receives for its purposes.
+    if (recipient !== undefined && !recipient.purposes.includes(check.purpose))
+      return { allowed: false, reason: 'purpose-not-agreed' };
+    return { allowed: true, recipient };
+  }
+  if (recipient === undefined) return { allowed: false, reason: 'no-recipient' };
+  const statutory =
+    check.datamap.purposes.find((p) => p.id === check.purpose)?.legalBasis === 'legal_obligation' &&
+    recipient.purposes.includes(check.purpose);
+  if (!statutory) {
+    if (recipient.role !== 'processor') return { allowed: false, reason: 'not-a-processor' };
+    if (!(check.fulfilmentPurposes ?? ['order-fulfilment']).includes(check.purpose))
+      return { allowed: false, reason: 'not-fulfilment' };
+  }
   if (!recipient.purposes.includes(check.purpose)) return { allowed: false, reason: 'purpose-not-agreed' };
   if (categories !== undefined) {
     const extra = categories.filter(
