@@ -28,6 +28,7 @@ export type AccessEventName =
   | 'staff.add'
   | 'staff.disable'
   | 'staff.reset-mfa'
+  | 'staff.unlock'
   | 'staff.training'
   | 'staff.sign-in'
   | 'staff.sign-in-failed'
@@ -510,6 +511,21 @@ export class StaffService {
     });
   }
 
+  /**
+   * Lifts a lockout or back-off before it runs out (the person proved who they are to an
+   * administrator). Returns whether the account was locked. Disabled accounts stay disabled.
+   */
+  async unlock(username: string, actor: Actor): Promise<{ readonly wasLocked: boolean }> {
+    const at = this.#d.now();
+    return this.#d.store.transaction(async (tx) => {
+      const staff = await findStaff(tx, username);
+      const wasLocked = this.#locked(staff, at);
+      await tx.staff.update(staff.id, { failedAttempts: 0, lockedUntil: null });
+      await this.#emit(tx, 'staff.unlock', at, actor, { staff: staff.id, wasLocked });
+      return { wasLocked };
+    });
+  }
+
   /** Replaces the TOTP secret (shown once) and ends every session of the account. */
   async resetMfa(
     username: string,
@@ -639,13 +655,20 @@ export class StaffService {
     const expiresAt = new Date(at.getTime() + session.absoluteHours * 3_600_000).toISOString();
     const rehash = needsRehash(staff.passwordHash) ? await hashPassword(input.password) : undefined;
     await this.#d.store.transaction(async (tx) => {
-      await tx.staff.update(staff.id, {
-        failedAttempts: 0,
-        lockedUntil: null,
-        lastLoginAt: at.toISOString(),
-        totpSealed: this.#d.secrets.seal(staff.id, encodeTotp({ secret: totp.secret, lastStep: step })),
-        ...(rehash === undefined ? {} : { passwordHash: rehash }),
-      });
+      // Compare-and-set on the sealed TOTP state: if another process (a second server on the same
+      // PostgreSQL) accepted a code for this account since we read it, this code is not spent twice.
+      const swapped = await tx.staff.update(
+        staff.id,
+        {
+          failedAttempts: 0,
+          lockedUntil: null,
+          lastLoginAt: at.toISOString(),
+          totpSealed: this.#d.secrets.seal(staff.id, encodeTotp({ secret: totp.secret, lastStep: step })),
+          ...(rehash === undefined ? {} : { passwordHash: rehash }),
+        },
+        staff.totpSealed ?? undefined,
+      );
+      if (!swapped) throw invalid();
       let rotated = false;
       if (input.currentSession !== undefined && SESSION_TOKEN.test(input.currentSession))
         rotated = await tx.sessions.revoke(hashSessionToken(input.currentSession), at.toISOString());

@@ -25,8 +25,16 @@ export interface StaffRepository {
   byId(id: string): Promise<StaffRecord | undefined>;
   byUsername(username: string): Promise<StaffRecord | undefined>;
   list(): Promise<StaffRecord[]>;
-  /** Applies a partial update; returns false when no such staff member exists. */
-  update(id: string, patch: Partial<Omit<StaffRecord, 'id' | 'username' | 'createdAt'>>): Promise<boolean>;
+  /**
+   * Applies a partial update; returns false when no such staff member exists or, given
+   * `ifTotpSealed`, when the stored TOTP state is no longer those bytes (compare-and-set: a code
+   * spent by another process in the meantime).
+   */
+  update(
+    id: string,
+    patch: Partial<Omit<StaffRecord, 'id' | 'username' | 'createdAt'>>,
+    ifTotpSealed?: Buffer,
+  ): Promise<boolean>;
 }
 
 export interface SessionRecord {

@@ -8,6 +8,7 @@ import {
   StaffService,
   type AccessEvent,
 } from '../../src/services/staff.js';
+import { openRuntime } from '../../src/services/runtime.js';
 import { issueToken } from '../../src/services/tokens.js';
 import { testApp, type TestApp } from '../support/app.js';
 import {
@@ -207,6 +208,26 @@ describe('staff service', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
   });
 
+  it('spends a code once across processes: a second service on the same store sees it spent', async () => {
+    const { staff: s, totp } = await add();
+    // A second runtime on the same database has its own in-process queue, as a second server would.
+    const second = await openRuntime(t.config, {
+      now: clock.now,
+      checkpoints: false,
+      anomalies: false,
+    });
+    const other = second.staff;
+    const code = await totpAt(totp.secret, clock.now());
+    const results = await Promise.allSettled([
+      staff().signIn({ username: s.username, password: PASSWORD, totp: code }),
+      other.signIn({ username: s.username, password: PASSWORD, totp: code }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'ERR_AUTH_INVALID' });
+    await second.close();
+  });
+
   it('backs off exponentially after failures, locks after maxFailures, unlocks after lockMinutes', async () => {
     const { staff: s, totp } = await add();
     const wrong = { username: s.username, password: 'not the password', totp: '000000' };
@@ -246,6 +267,32 @@ describe('staff service', () => {
     await expect(staff().signIn(await right())).resolves.toMatchObject({ principal: { id: s.id } });
     const after = await t.store.staff.byId(s.id);
     expect(after).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+  });
+
+  it('lets an administrator lift a lockout early, audited; a disabled account stays disabled', async () => {
+    const { staff: s, totp } = await add();
+    const wrong = { username: s.username, password: 'not the password', totp: '000000' };
+    for (let failure = 1; failure <= 5; failure++) {
+      await expect(staff().signIn(wrong)).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
+      if (failure < 5) pastBackoff();
+    }
+    const right = async () => ({
+      username: s.username,
+      password: PASSWORD,
+      totp: await totpAt(totp.secret, clock.now()),
+    });
+    await expect(staff().signIn(await right())).rejects.toMatchObject({ code: 'ERR_AUTH_LOCKED' });
+    expect(await staff().unlock(s.username, ADMIN)).toEqual({ wasLocked: true });
+    expect(await t.store.staff.byId(s.id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+    await expect(staff().signIn(await right())).resolves.toMatchObject({ principal: { id: s.id } });
+    expect(await staff().unlock(s.username, ADMIN)).toEqual({ wasLocked: false });
+    await expect(staff().unlock('nobody-here', ADMIN)).rejects.toMatchObject({ code: 'ERR_STAFF_NOT_FOUND' });
+    await staff().disable(s.username, ADMIN);
+    await staff().unlock(s.username, ADMIN);
+    clock.advance(31 * SECOND);
+    await expect(staff().signIn(await right())).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID' });
+    const actions = (await t.store.audit.range(1, 1_000_000)).map((r) => r.action);
+    expect(actions.filter((a) => a === 'staff.unlock')).toHaveLength(3);
   });
 
   it('starts counting afresh once a lockout has run out', async () => {

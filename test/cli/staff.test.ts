@@ -164,6 +164,14 @@ describe('custodian staff, apikey and access', () => {
     expect((await cli(['staff', 'reset-mfa', 'nobody'])).code).toBe(2);
   });
 
+  it('staff unlock clears a lockout, and names a missing account with exit 2', async () => {
+    expect(await cli(['staff', 'unlock', 'alice'])).toMatchObject({
+      code: 0,
+      stdout: 'alice was not locked; failure count cleared.\n',
+    });
+    expect((await cli(['staff', 'unlock', 'nobody'])).code).toBe(2);
+  });
+
   it('staff disable disables the account', async () => {
     const run = await cli(['staff', 'disable', 'bob']);
     expect(run).toMatchObject({ code: 0, stdout: 'Disabled bob; 0 session(s) ended.\n' });

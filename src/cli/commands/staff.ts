@@ -135,6 +135,16 @@ export function staffCommand(program: Command, io: CliIO): void {
     });
 
   staff
+    .command('unlock')
+    .description('lift a sign-in lockout before it runs out')
+    .argument('<username>')
+    .option('--config <file>', 'configuration file')
+    .action(async (username: string, opts: { config?: string }) => {
+      const { wasLocked } = await withRuntime(io, opts.config, (rt) => rt.staff.unlock(username, CLI_ACTOR));
+      io.out(wasLocked ? `Unlocked ${username}.\n` : `${username} was not locked; failure count cleared.\n`);
+    });
+
+  staff
     .command('reset-mfa')
     .description('replace a staff member’s TOTP secret (printed once) and end their sessions')
     .argument('<username>')

@@ -22,6 +22,7 @@ export type AuditAction =
   | 'staff.add'
   | 'staff.disable'
   | 'staff.reset-mfa'
+  | 'staff.unlock'
   | 'staff.training'
   | 'staff.sign-in'
   | 'staff.sign-in-failed'

@@ -61,6 +61,7 @@ export class KyselyStaffRepository implements StaffRepository {
   async update(
     id: string,
     patch: Partial<Omit<StaffRecord, 'id' | 'username' | 'createdAt'>>,
+    ifTotpSealed?: Buffer,
   ): Promise<boolean> {
     const set: Partial<Selectable<StaffTable>> = {};
     if (patch.displayName !== undefined) set.display_name = patch.displayName;
@@ -73,7 +74,9 @@ export class KyselyStaffRepository implements StaffRepository {
     if (patch.disabledAt !== undefined) set.disabled_at = patch.disabledAt;
     if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt;
     if (Object.keys(set).length === 0) return (await this.byId(id)) !== undefined;
-    const result = await this.#db.updateTable('staff').set(set).where('id', '=', id).executeTakeFirst();
+    let query = this.#db.updateTable('staff').set(set).where('id', '=', id);
+    if (ifTotpSealed !== undefined) query = query.where('totp_sealed', '=', ifTotpSealed);
+    const result = await query.executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 }
