@@ -9,6 +9,7 @@ import { consent } from './0006-consent.js';
 import { imports } from './0007-imports.js';
 import { incidents } from './0008-incidents.js';
 import { exportReceiver } from './0011-export-receiver.js';
+import { dropUnusedKeyIndex } from './0012-drop-unused-key-index.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -27,6 +28,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0007-imports': imports(types),
         '0008-incidents': incidents(types),
         '0011-export-receiver': exportReceiver(),
+        '0012-drop-unused-key-index': dropUnusedKeyIndex(),
       });
     },
   };
