@@ -30,11 +30,12 @@ input[type=text],input[type=tel],input[type=email],select{width:100%;font:inheri
 fieldset{border:0;padding:0;margin:0}
 legend{font-weight:600}
 .radio{display:inline-flex;gap:.35rem;align-items:center;margin-right:1rem;font-weight:400}
-button{font:inherit;min-height:2.75rem;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #1f3a5f;background:#1f3a5f;color:#fff;cursor:pointer}
+button{white-space:nowrap;font:inherit;min-height:2.75rem;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #1f3a5f;background:#1f3a5f;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1f3a5f}
 .purpose{display:flex;justify-content:space-between;align-items:flex-start;gap:1rem;border-top:1px solid #e4e4e1;padding:.75rem 0}
 .purpose:first-of-type{border-top:0}
-.state{display:inline-block;font-size:.85rem;padding:0 .5rem;border-radius:1rem;background:#eee;color:#1b1b1b}
+.purpose>form,.purpose>.state{flex-shrink:0}
+.state{display:inline-block;white-space:nowrap;font-size:.85rem;padding:0 .5rem;border-radius:1rem;background:#eee;color:#1b1b1b}
 .state.on{background:#d8ecdb;color:#14401a}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.35rem .25rem;border-bottom:1px solid #e4e4e1;vertical-align:top}
