@@ -72,6 +72,8 @@ export interface PrivacyCentreRepository {
   session(idHash: Buffer): Promise<CustomerSessionRecord | undefined>;
   /** Ends a session; false when unknown or ended already. */
   revokeSession(idHash: Buffer, at: string): Promise<boolean>;
+  /** Erasure: deletes the subject's sign-in codes and sessions; returns how many rows went. */
+  deleteSignInsFor(subjectId: string): Promise<number>;
   insertRequest(request: PrivacyRequestRecord): Promise<void>;
   /** Newest first. */
   listRequests(subjectId: string): Promise<PrivacyRequestRecord[]>;

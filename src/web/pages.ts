@@ -41,6 +41,8 @@ table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.35rem .25rem;border-bottom:1px solid #e4e4e1;vertical-align:top}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f4;padding:.5rem;border-radius:.3rem;font-size:.85rem}
 .policy h1{font-size:1.2rem}.policy h2{font-size:1.05rem}
+.policy section{border:0;padding:0;margin:0 0 1rem;background:none}
+.skip{position:absolute;left:-999px}.skip:focus{left:.5rem;top:.5rem;background:#fff;color:#0b4f9c;padding:.25rem .5rem}
 footer{max-width:42rem;margin:0 auto;padding:0 1rem 2rem}
 `
   .replace(/\n/g, '')
@@ -78,6 +80,7 @@ function layout(ctx: PageContext, title: string, body: SafeHtml): string {
         />
       </head>
       <body>
+        <a class="skip" href="#main">${t('site.skip')}</a>
         <header>
           <div class="top">
             <a class="brand" href="/privacy">${t('site.title')}</a

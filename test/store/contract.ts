@@ -801,6 +801,19 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         expect(await store.privacy.revokeSession(session.idHash, '2026-06-01T00:30:00.000Z')).toBe(true);
         expect(await store.privacy.revokeSession(session.idHash, '2026-06-01T00:31:00.000Z')).toBe(false);
         expect(await store.privacy.session(randomBytes(32))).toBeUndefined();
+        await store.privacy.insertCode({
+          id: randomUUID(),
+          requester: randomBytes(32),
+          subjectId,
+          codeHash: randomBytes(32),
+          createdAt: '2026-06-01T00:00:00.000Z',
+          expiresAt: '2026-06-01T00:10:00.000Z',
+          attempts: 0,
+          usedAt: null,
+        });
+        expect(await store.privacy.deleteSignInsFor(subjectId)).toBe(2);
+        expect(await store.privacy.session(session.idHash)).toBeUndefined();
+        expect(await store.privacy.deleteSignInsFor(subjectId)).toBe(0);
         const first = {
           id: randomUUID(),
           subjectId,

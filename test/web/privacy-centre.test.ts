@@ -396,9 +396,39 @@ describe('privacy centre (HTTP)', () => {
     expect(noSubject.json()).toMatchObject({ code: 'ERR_SUBJECT_NOT_FOUND' });
   });
 
+  it('ends an erased customer’s session and deletes their sign-in codes', async () => {
+    const { subjectId: other } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { phone: '13522223333' },
+      identities: { phone: '13522223333' },
+      purpose: 'marketing',
+    });
+    const jar = await signIn('13522223333');
+    const before = await t.app.inject({
+      method: 'GET',
+      url: '/privacy/account',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(before.statusCode).toBe(200);
+    await t.runtime.vault.erase(tester, other);
+    expect(await t.store.privacy.deleteSignInsFor(other)).toBe(0);
+    const after = await t.app.inject({
+      method: 'GET',
+      url: '/privacy/account',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(after.statusCode).toBe(303);
+    await expect(t.runtime.privacyCentre.authenticate(jar['custodian_privacy'])).rejects.toMatchObject({
+      code: 'ERR_PRIVACY_SESSION_INVALID',
+    });
+    // The same phone now belongs to nobody: the same answer, and no code arrives.
+    const asked = await askCode('13522223333');
+    expect(asked.statusCode).toBe(303);
+  });
+
   it('left no phone, email or name in clear in the database or the logs', () => {
     const scanner = new ByteScanner(
-      [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999'].map((v) => ({
+      [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999', '13522223333'].map((v) => ({
         label: v,
         bytes: Buffer.from(v),
       })),

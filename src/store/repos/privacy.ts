@@ -152,6 +152,18 @@ export class KyselyPrivacyCentreRepository implements PrivacyCentreRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async deleteSignInsFor(subjectId: string): Promise<number> {
+    const codes = await this.#db
+      .deleteFrom('privacy_codes')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
+    const sessions = await this.#db
+      .deleteFrom('privacy_sessions')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
+    return Number(codes.numDeletedRows) + Number(sessions.numDeletedRows);
+  }
+
   async insertRequest(r: PrivacyRequestRecord): Promise<void> {
     await this.#db
       .insertInto('privacy_requests')
