@@ -182,7 +182,11 @@ export class PrivacyCentre {
     const since = new Date(at.getTime() - this.#o.config.sendWindowMinutes * 60_000).toISOString();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const challenge = uuidv7(at.getTime());
+    // R10: codes are gone once neither their lifetime nor the send window needs them.
+    const keepMinutes = Math.max(this.#o.config.sendWindowMinutes, this.#o.config.codeTtlMinutes);
+    const stale = new Date(at.getTime() - keepMinutes * 60_000).toISOString();
     const subjectId = await this.#o.store.transaction(async (tx) => {
+      await tx.privacy.deleteCodesBefore(stale);
       if ((await tx.privacy.countCodesSince(requester, since)) >= this.#o.config.sendsPerWindow) {
         throw new CustodianError(
           'ERR_PRIVACY_CODE_RATE_LIMITED',

@@ -64,6 +64,8 @@ export interface PrivacyCentreRepository {
   code(id: string): Promise<SignInCodeRecord | undefined>;
   /** How many codes were issued for `requester` at or after `since`. */
   countCodesSince(requester: Buffer, since: string): Promise<number>;
+  /** Deletes codes issued before `before` (R10: verification artefacts do not outlive their use). */
+  deleteCodesBefore(before: string): Promise<number>;
   /** Adds one failed attempt; returns the new count (0 when no such code). */
   addAttempt(id: string): Promise<number>;
   /** Marks the code used if it is not yet; false when it was used already or does not exist. */

@@ -785,6 +785,9 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
           attempts: 2,
           usedAt: '2026-06-01T00:01:00.000Z',
         });
+        expect(await store.privacy.deleteCodesBefore('2026-06-01T00:05:00.000Z')).toBeGreaterThanOrEqual(1);
+        expect(await store.privacy.code(code.id)).toBeUndefined();
+        expect(await store.privacy.countCodesSince(requester, '2000-01-01T00:00:00.000Z')).toBe(1);
       });
 
       it('keeps customer sessions and requests', async () => {

@@ -159,6 +159,23 @@ describe('privacy centre (HTTP)', () => {
     });
   });
 
+  it('deletes codes once neither their lifetime nor the send window needs them (R10)', async () => {
+    const stale = {
+      id: '0190f0f0-0000-7000-8000-00000000c0de',
+      requester: Buffer.alloc(32, 7),
+      subjectId,
+      codeHash: Buffer.alloc(32, 1),
+      createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+      expiresAt: new Date(Date.now() - 3_000_000).toISOString(),
+      attempts: 0,
+      usedAt: null,
+    };
+    await t.store.privacy.insertCode(stale);
+    expect(await t.store.privacy.code(stale.id)).toBeDefined();
+    await askCode('13800007777');
+    expect(await t.store.privacy.code(stale.id)).toBeUndefined();
+  });
+
   it('refuses a cross-site sign-in post (login CSRF)', async () => {
     const res = await askCode(PHONE, 'phone', { origin: 'https://evil.example' });
     expect(res.statusCode).toBe(403);
@@ -428,10 +445,12 @@ describe('privacy centre (HTTP)', () => {
 
   it('left no phone, email or name in clear in the database or the logs', () => {
     const scanner = new ByteScanner(
-      [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999', '13522223333'].map((v) => ({
-        label: v,
-        bytes: Buffer.from(v),
-      })),
+      [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999', '13522223333', '13800007777'].map(
+        (v) => ({
+          label: v,
+          bytes: Buffer.from(v),
+        }),
+      ),
     );
     const dataDir = join(t.dir, 'data');
     for (const file of readdirSync(dataDir))

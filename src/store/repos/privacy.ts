@@ -88,6 +88,14 @@ export class KyselyPrivacyCentreRepository implements PrivacyCentreRepository {
     return Number(row?.n ?? 0);
   }
 
+  async deleteCodesBefore(before: string): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('privacy_codes')
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async addAttempt(id: string): Promise<number> {
     await this.#db
       .updateTable('privacy_codes')
