@@ -458,3 +458,61 @@ describe('privacy centre (HTTP)', () => {
     expect(scanner.scan(Buffer.from(t.logs.join('\n')))).toEqual(new Set());
   });
 });
+
+describe('privacy centre expiry', () => {
+  let t: TestApp;
+  let clock = new Date('2026-07-01T02:00:00.000Z');
+  let subjectId: string;
+  const later = (minutes: number) => (clock = new Date(clock.getTime() + minutes * 60_000));
+  beforeAll(async () => {
+    t = await testApp({ now: () => clock });
+    await t.runtime.privacyPolicy.publish();
+    ({ subjectId } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { phone: '13766667777' },
+      identities: { phone: '13766667777' },
+      purpose: 'marketing',
+    }));
+  });
+  afterAll(() => t.close());
+
+  const lastCode = (): string => {
+    const line = [...t.logs].reverse().find((l) => l.includes('sign-in code (log channel'))!;
+    return (JSON.parse(line) as { code: string }).code;
+  };
+
+  it('refuses a code after its lifetime', async () => {
+    const { challenge } = await t.runtime.privacyCentre.startSignIn('phone', '13766667777', 'zh-CN');
+    later(t.config.privacyCentre.codeTtlMinutes);
+    await expect(t.runtime.privacyCentre.verifySignIn(challenge, lastCode())).rejects.toMatchObject({
+      code: 'ERR_PRIVACY_CODE_INVALID',
+    });
+  });
+
+  it('ends a session after its lifetime', async () => {
+    later(t.config.privacyCentre.sendWindowMinutes);
+    const { challenge } = await t.runtime.privacyCentre.startSignIn('phone', '13766667777', 'zh-CN');
+    const { token } = await t.runtime.privacyCentre.verifySignIn(challenge, lastCode());
+    await expect(t.runtime.privacyCentre.authenticate(token)).resolves.toMatchObject({ subjectId });
+    later(t.config.privacyCentre.sessionMinutes);
+    await expect(t.runtime.privacyCentre.authenticate(token)).rejects.toMatchObject({
+      code: 'ERR_PRIVACY_SESSION_INVALID',
+    });
+    await expect(t.runtime.privacyCentre.authenticate('not-a-token')).rejects.toMatchObject({
+      code: 'ERR_PRIVACY_SESSION_INVALID',
+    });
+  });
+
+  it('refuses an embed token after its lifetime', async () => {
+    const { token } = await t.runtime.privacyCentre.mintEmbedToken(tester, subjectId);
+    expect(t.runtime.privacyCentre.verifyEmbedToken(token)).toBe(subjectId);
+    later(t.config.privacyCentre.embedTokenMinutes);
+    expect(() => t.runtime.privacyCentre.verifyEmbedToken(token)).toThrow(
+      expect.objectContaining({ code: 'ERR_PRIVACY_EMBED_TOKEN_INVALID' }),
+    );
+    for (const bad of ['', 'a.b.c', 'notbase64.sig', 'x'.repeat(600)])
+      expect(() => t.runtime.privacyCentre.verifyEmbedToken(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_PRIVACY_EMBED_TOKEN_INVALID' }),
+      );
+  });
+});
