@@ -9,6 +9,7 @@ import { datamapCommand } from './commands/datamap.js';
 import { demoCommand } from './commands/demo.js';
 import { importCommand } from './commands/import.js';
 import { incidentCommand } from './commands/incident.js';
+import { noticeCommand } from './commands/notice.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand } from './commands/log.js';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIO): Command {
   apikeyCommand(program, io);
   accessCommand(program, io);
   incidentCommand(program, io);
+  noticeCommand(program, io);
   for (const command of allCommands(program))
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   return program;

@@ -282,6 +282,22 @@ const consentSchema = z.strictObject({
 
 export type ConsentConfig = z.output<typeof consentSchema>;
 
+/** The customers' privacy centre at /privacy (docs/privacy-centre.md). */
+const privacyCentreSchema = z.strictObject({
+  /** How sign-in codes reach customers: `log` (development: the code at debug level) or `smtp` (email via notify.smtp). */
+  codeChannel: z.enum(['log', 'smtp']).default('log'),
+  codeTtlMinutes: z.number().int().min(1).max(60).default(10),
+  maxAttempts: z.number().int().min(1).max(10).default(5),
+  /** At most this many codes per phone or email per window. */
+  sendsPerWindow: z.number().int().min(1).max(100).default(3),
+  sendWindowMinutes: z.number().int().min(1).max(1440).default(15),
+  sessionMinutes: z.number().int().min(5).max(1440).default(60),
+  /** Lifetime of the tokens a merchant's server mints for the <custodian-consent> snippet. */
+  embedTokenMinutes: z.number().int().min(1).max(60).default(10),
+});
+
+export type PrivacyCentreConfig = z.output<typeof privacyCentreSchema>;
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   database: z
@@ -294,6 +310,7 @@ export const configSchema = z.strictObject({
   access: accessSchema.prefault({}),
   audit: auditSchema.prefault({}),
   consent: consentSchema.prefault({}),
+  privacyCentre: privacyCentreSchema.prefault({}),
   tmall: tmallSchema.prefault({}),
   datamap: datamapSchema,
 });

@@ -73,6 +73,14 @@ export const ERROR_CODES = {
   ERR_EXPORT_NOT_FOUND: { status: 404, title: 'No such export', exit: 2 },
   ERR_EXPORT_STATE: { status: 409, title: 'The export is not in a state that allows this', exit: 2 },
   ERR_POLICY_NOT_FOUND: { status: 404, title: 'No such privacy-policy version', exit: 2 },
+  ERR_PRIVACY_CODE_INVALID: {
+    status: 401,
+    title: 'The sign-in code is wrong, expired, used or out of attempts',
+    exit: 2,
+  },
+  ERR_PRIVACY_CODE_RATE_LIMITED: { status: 429, title: 'Too many sign-in codes were asked for', exit: 1 },
+  ERR_PRIVACY_SESSION_INVALID: { status: 401, title: 'The privacy-centre session is not valid', exit: 2 },
+  ERR_PRIVACY_EMBED_TOKEN_INVALID: { status: 401, title: 'The consent-embed token is not valid', exit: 2 },
   ERR_CONSENT_NOT_APPLICABLE: {
     status: 422,
     title: 'The purpose does not rest on consent, so it takes none',

@@ -16,6 +16,7 @@ import { CustodianError } from '../domain/errors.js';
 import type { AccessPolicy } from '../domain/access/engine.js';
 import type { ConsentService } from '../services/consent.js';
 import type { Oversight } from '../services/oversight.js';
+import type { PrivacyCentre } from '../services/privacy-centre.js';
 import type { Runtime } from '../services/runtime.js';
 import type { StaffService } from '../services/staff.js';
 import type { Principal } from '../services/tokens.js';
@@ -65,6 +66,7 @@ export interface AppContext {
   readonly policy: AccessPolicy;
   readonly oversight: Oversight;
   readonly consent: ConsentService;
+  readonly privacyCentre: PrivacyCentre;
   readonly now: () => Date;
 }
 
@@ -84,6 +86,7 @@ export async function buildApp(options: AppOptions) {
     policy,
     oversight,
     consent: options.runtime.consent,
+    privacyCentre: options.runtime.privacyCentre,
     now: options.now ?? (() => new Date()),
   };
   const metrics = createMetrics();
@@ -173,7 +176,12 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(cookie);
   await app.register(systemRoutes, { context, metrics });
-  await app.register(privacyRoutes, { privacyPolicy: options.runtime.privacyPolicy });
+  await app.register(privacyRoutes, {
+    privacyPolicy: options.runtime.privacyPolicy,
+    centre: options.runtime.privacyCentre,
+    consent: options.runtime.consent,
+    datamap: config.datamap,
+  });
   await app.register(jwksRoutes, { consent: options.runtime.consent });
   await app.register(v1Routes, { context, prefix: '/v1' });
   return app;

@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
 import { PolicyService } from './policy.js';
+import { createCodeSender, PRIVACY_CENTRE_KEY_INFO, PrivacyCentre } from './privacy-centre.js';
 import { KeyRotation } from './rotation.js';
 import { deriveStaffSecretsKey, StaffSecretBox, StaffService, type AccessEventSink } from './staff.js';
 import { Vault } from './vault.js';
@@ -47,6 +48,8 @@ export interface Runtime {
   readonly privacyPolicy: PolicyService;
   /** The consent ledger and its signed receipts; the vault asks it before consent-based reads. */
   readonly consent: ConsentService;
+  /** The customers' privacy centre: sign-in codes, sessions, notices, requests, embed tokens. */
+  readonly privacyCentre: PrivacyCentre;
   readonly notifier: Notifier;
   /** Pending incidents opened by anomaly hits. */
   readonly incidents: IncidentService;
@@ -170,6 +173,19 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const logger = options.logger ?? createLogger(config.log.level);
     const notifier = createNotifier(config.notify, logger);
     const privacyPolicy = new PolicyService({ store, datamap: config.datamap, now });
+    const privacyCentre = new PrivacyCentre({
+      store,
+      indexer,
+      config: config.privacyCentre,
+      // Its own HKDF label under the index root, apart from every index and pseudonym key.
+      key: createSecretKey(
+        hkdf('sha256', indexRoot, Buffer.alloc(0), Buffer.from(PRIVACY_CENTRE_KEY_INFO), 32),
+      ),
+      sender: createCodeSender(config.privacyCentre.codeChannel, config.notify.smtp, logger),
+      pseudonymize,
+      now,
+      onSendError: (error) => logger.error({ error: (error as Error).name }, 'sign-in code delivery failed'),
+    });
     const oversight = new Oversight({
       store,
       vault,
@@ -203,6 +219,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       oversight,
       privacyPolicy,
       consent,
+      privacyCentre,
       notifier,
       incidents,
       anomalies,

@@ -365,6 +365,8 @@ export class Vault {
       const recordsDeleted = await tx.records.deleteForSubject(subjectId);
       // Consent events stay as proof of consent, unlinked and without their evidence hashes (docs/consent.md).
       const consentsUnlinked = await tx.consents.unlinkSubject(subjectId);
+      // Privacy-centre sign-in codes (keyed hashes of the phone or email) and sessions go too.
+      await tx.privacy.deleteSignInsFor(subjectId);
       await tx.subjects.markErased(subjectId, at);
       const receiptId = uuidv7();
       const [row] = await appendAudit(tx, [

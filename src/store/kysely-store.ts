@@ -20,11 +20,13 @@ import { KyselyConsentRepository } from './repos/consent.js';
 import { KyselyImportRepository } from './repos/imports.js';
 import { KyselyIncidentRepository } from './repos/incidents.js';
 import { KyselyPolicyRepository } from './repos/policy.js';
+import { KyselyPrivacyCentreRepository } from './repos/privacy.js';
 import { KyselyTokenRepository } from './repos/tokens.js';
 import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
 import type { IncidentRepository } from './incidents.js';
 import type { PolicyRepository } from './policy.js';
+import type { PrivacyCentreRepository } from './privacy.js';
 import type {
   BreakGlassRepository,
   ExportRepository,
@@ -68,6 +70,7 @@ function repositories(
     imports: new KyselyImportRepository(db),
     consents: new KyselyConsentRepository(db),
     incidents: new KyselyIncidentRepository(db),
+    privacy: new KyselyPrivacyCentreRepository(db),
   };
 }
 
@@ -91,6 +94,7 @@ export class KyselyStore implements Store {
   readonly imports: ImportRepository;
   readonly consents: ConsentRepository;
   readonly incidents: IncidentRepository;
+  readonly privacy: PrivacyCentreRepository;
   readonly #db: Kysely<Database>;
   readonly #migrator: Migrator;
   /** The last audit head this process saw: a hint that saves a round trip per append. */
@@ -121,6 +125,7 @@ export class KyselyStore implements Store {
     this.imports = repos.imports;
     this.consents = repos.consents;
     this.incidents = repos.incidents;
+    this.privacy = repos.privacy;
   }
 
   async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import type { ConsentRepository } from './consent.js';
 import type { ImportRepository } from './imports.js';
 import type { IncidentRepository } from './incidents.js';
 import type { PolicyRepository } from './policy.js';
+import type { PrivacyCentreRepository } from './privacy.js';
 
 /** An API token as the services see it; the token itself is never stored, only its hash. */
 export interface ApiTokenRecord {
@@ -303,6 +304,7 @@ export interface Repositories {
   readonly imports: ImportRepository;
   readonly consents: ConsentRepository;
   readonly incidents: IncidentRepository;
+  readonly privacy: PrivacyCentreRepository;
 }
 
 export interface MigrationOutcome {

@@ -34,6 +34,10 @@ export interface Database extends AccessTables {
   consent_events: ConsentEventTable;
   incidents: IncidentTable;
   anomaly_cursor: AnomalyCursorTable;
+  privacy_notices: PrivacyNoticeTable;
+  privacy_codes: PrivacyCodeTable;
+  privacy_sessions: PrivacySessionTable;
+  privacy_requests: PrivacyRequestTable;
 }
 
 /** Marks a column the database fills in. Re-exported so tables can use it without importing kysely. */
@@ -281,4 +285,40 @@ export interface IncidentTable {
 export interface AnomalyCursorTable {
   id: number;
   last_seq: number | string;
+}
+
+export interface PrivacyNoticeTable {
+  id: string;
+  published_at: string;
+  author: string;
+  /** JSON `{ "zh-CN": …, "en": … }`. */
+  title: string;
+  body: string;
+}
+
+export interface PrivacyCodeTable {
+  id: string;
+  requester: Buffer;
+  subject_id: string | null;
+  code_hash: Buffer;
+  created_at: string;
+  expires_at: string;
+  attempts: number | bigint;
+  used_at: string | null;
+}
+
+export interface PrivacySessionTable {
+  id_hash: Buffer;
+  subject_id: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface PrivacyRequestTable {
+  id: string;
+  subject_id: string;
+  kind: string;
+  received_at: string;
+  status: string;
 }

@@ -217,6 +217,25 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     ok: 200,
     build: async ({ t }) => ({ method: 'GET', url: `/v1/subjects/${await subject(t)}/consents` }),
   },
+  'POST /v1/privacy/notices': {
+    purposeBound: false,
+    ok: 201,
+    build: () =>
+      Promise.resolve({
+        method: 'POST',
+        url: '/v1/privacy/notices',
+        payload: { title: { 'zh-CN': '通知', en: 'Notice' }, body: { 'zh-CN': '正文', en: 'Body' } },
+      }),
+  },
+  'POST /v1/privacy/embed-tokens': {
+    purposeBound: false,
+    ok: 201,
+    build: async ({ t }) => ({
+      method: 'POST',
+      url: '/v1/privacy/embed-tokens',
+      payload: { subjectId: await subject(t) },
+    }),
+  },
 };
 
 describe('authorisation matrix: every /v1 route × role × purpose', () => {

@@ -812,6 +812,103 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
       });
     });
 
+    describe('privacy centre repository', () => {
+      it('stores notices and lists them newest first', async () => {
+        const older = {
+          id: randomUUID(),
+          publishedAt: '2026-06-01T00:00:00.000Z',
+          author: 'tok-officer',
+          title: { 'zh-CN': '旧', en: 'Old' },
+          body: { 'zh-CN': '正文', en: 'Body' },
+        };
+        const newer = { ...older, id: randomUUID(), publishedAt: '2099-06-02T00:00:00.000Z' };
+        await store.privacy.insertNotice(older);
+        await store.privacy.insertNotice(newer);
+        const listed = await store.privacy.listNotices(1000);
+        expect(listed[0]).toEqual(newer);
+        expect(listed).toContainEqual(older);
+        expect(await store.privacy.listNotices(1)).toHaveLength(1);
+      });
+
+      it('keeps sign-in codes: counts per requester, attempts, single use', async () => {
+        const requester = randomBytes(32);
+        const code = {
+          id: randomUUID(),
+          requester,
+          subjectId: null,
+          codeHash: randomBytes(32),
+          createdAt: '2026-06-01T00:00:00.000Z',
+          expiresAt: '2026-06-01T00:10:00.000Z',
+          attempts: 0,
+          usedAt: null,
+        };
+        await store.privacy.insertCode(code);
+        await store.privacy.insertCode({ ...code, id: randomUUID(), createdAt: '2026-06-01T00:05:00.000Z' });
+        expect(await store.privacy.code(code.id)).toEqual(code);
+        expect(await store.privacy.countCodesSince(requester, '2026-06-01T00:00:00.000Z')).toBe(2);
+        expect(await store.privacy.countCodesSince(requester, '2026-06-01T00:00:00.001Z')).toBe(1);
+        expect(await store.privacy.countCodesSince(randomBytes(32), '2000-01-01T00:00:00.000Z')).toBe(0);
+        expect(await store.privacy.addAttempt(code.id)).toBe(1);
+        expect(await store.privacy.addAttempt(code.id)).toBe(2);
+        expect(await store.privacy.addAttempt(randomUUID())).toBe(0);
+        expect(await store.privacy.useCode(code.id, '2026-06-01T00:01:00.000Z')).toBe(true);
+        expect(await store.privacy.useCode(code.id, '2026-06-01T00:02:00.000Z')).toBe(false);
+        expect(await store.privacy.code(code.id)).toMatchObject({
+          attempts: 2,
+          usedAt: '2026-06-01T00:01:00.000Z',
+        });
+        expect(await store.privacy.deleteCodesBefore('2026-06-01T00:05:00.000Z')).toBeGreaterThanOrEqual(1);
+        expect(await store.privacy.code(code.id)).toBeUndefined();
+        expect(await store.privacy.countCodesSince(requester, '2000-01-01T00:00:00.000Z')).toBe(1);
+      });
+
+      it('keeps customer sessions and requests', async () => {
+        const subjectId = randomUUID();
+        const session = {
+          idHash: randomBytes(32),
+          subjectId,
+          createdAt: '2026-06-01T00:00:00.000Z',
+          expiresAt: '2026-06-01T01:00:00.000Z',
+          revokedAt: null,
+        };
+        await store.privacy.insertSession(session);
+        expect(await store.privacy.session(session.idHash)).toEqual(session);
+        expect(await store.privacy.revokeSession(session.idHash, '2026-06-01T00:30:00.000Z')).toBe(true);
+        expect(await store.privacy.revokeSession(session.idHash, '2026-06-01T00:31:00.000Z')).toBe(false);
+        expect(await store.privacy.session(randomBytes(32))).toBeUndefined();
+        await store.privacy.insertCode({
+          id: randomUUID(),
+          requester: randomBytes(32),
+          subjectId,
+          codeHash: randomBytes(32),
+          createdAt: '2026-06-01T00:00:00.000Z',
+          expiresAt: '2026-06-01T00:10:00.000Z',
+          attempts: 0,
+          usedAt: null,
+        });
+        expect(await store.privacy.deleteSignInsFor(subjectId)).toBe(2);
+        expect(await store.privacy.session(session.idHash)).toBeUndefined();
+        expect(await store.privacy.deleteSignInsFor(subjectId)).toBe(0);
+        const first = {
+          id: randomUUID(),
+          subjectId,
+          kind: 'copy' as const,
+          receivedAt: '2026-06-01T00:00:00.000Z',
+          status: 'received' as const,
+        };
+        const second = {
+          ...first,
+          id: randomUUID(),
+          kind: 'deletion' as const,
+          receivedAt: '2026-06-02T00:00:00.000Z',
+        };
+        await store.privacy.insertRequest(first);
+        await store.privacy.insertRequest(second);
+        expect(await store.privacy.listRequests(subjectId)).toEqual([second, first]);
+        expect(await store.privacy.listRequests(randomUUID())).toEqual([]);
+      });
+    });
+
     describe('incident repository', () => {
       it('stores, finds the open incident of a rule and actor, updates and lists incidents', async () => {
         const actor = `tok-${randomUUID()}`;

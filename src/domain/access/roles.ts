@@ -26,6 +26,7 @@ export const PERMISSIONS = [
   'policy.manage',
   'consent.read',
   'consent.record',
+  'privacy.notices',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -81,6 +82,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleSpec>> = Object.freeze(
       'policy.manage',
       'consent.read',
       'consent.record',
+      'privacy.notices',
     ],
     purposes: ['*'],
     grants: { '*': 'masked' },

@@ -32,7 +32,12 @@ export type AuditAction =
   | 'consent.grant'
   | 'consent.withdraw'
   | 'consent.refuse'
-  | 'consent.read';
+  | 'consent.read'
+  | 'privacy.sign-in'
+  | 'privacy.sign-out'
+  | 'privacy.notice'
+  | 'privacy.request'
+  | 'privacy.embed-token';
 
 export interface AuditDecisionSummary {
   readonly clear: readonly string[];

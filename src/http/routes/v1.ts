@@ -7,6 +7,7 @@ import { auditLogRoutes } from './audit-log.js';
 import { authRoutes } from './auth.js';
 import { consentRoutes } from './consent.js';
 import { oversightRoutes } from './oversight.js';
+import { privacyAdminRoutes } from './privacy-admin.js';
 import { vaultRoutes } from './vault.js';
 
 export interface V1RouteOptions {
@@ -37,4 +38,5 @@ export const v1Routes: FastifyPluginAsyncZod<V1RouteOptions> = async (app, { con
   await app.register(oversightRoutes, { context });
   await app.register(auditLogRoutes, { context });
   await app.register(consentRoutes, { context });
+  await app.register(privacyAdminRoutes, { centre: context.privacyCentre });
 };
