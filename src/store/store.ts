@@ -205,6 +205,15 @@ export interface AuditTableStats {
   readonly max: number | null;
 }
 
+/** How far the audit log has been pruned (docs/audit-log.md, "Retention"). */
+export interface AuditRetentionState {
+  /** Leaves `[0, prunedSize)` (entries with `seq <= prunedSize`) were pruned; 0 when never. */
+  readonly prunedSize: number;
+  readonly prunedAt: string | null;
+  /** The `seq` of the entry that records the latest prune, or null. */
+  readonly pruneSeq: number | null;
+}
+
 export interface AuditRepository {
   /**
    * Takes the log's head for this unit of work: on engines with concurrent writers the row lock
@@ -238,10 +247,26 @@ export interface AuditRepository {
   scanEntries(from: number, to: number): Promise<AuditEntryBatch>;
   /** Nodes with `from <= id < to` as one batch (verification). */
   scanNodes(from: number, to: number): Promise<AuditNodeBatch>;
-  /** Count, lowest and highest `seq` of the entries and `id` of the nodes. */
-  stats(): Promise<{ readonly entries: AuditTableStats; readonly nodes: AuditTableStats }>;
-  /** Entries whose `seq` is outside `[1, size]` and nodes whose id is outside `[0, nodeCount)`. */
-  strays(size: number, nodeCount: number, limit: number): Promise<{ seqs: number[]; nodeIds: number[] }>;
+  /** Count, lowest and highest `seq` of the entries and `id` of the nodes (those with `id >= nodesFrom`). */
+  stats(nodesFrom?: number): Promise<{ readonly entries: AuditTableStats; readonly nodes: AuditTableStats }>;
+  /**
+   * Entries whose `seq` is outside `[prunedSize + 1, size]` and nodes whose id is outside
+   * `[0, nodeCount)`.
+   */
+  strays(
+    size: number,
+    nodeCount: number,
+    limit: number,
+    prunedSize?: number,
+  ): Promise<{ seqs: number[]; nodeIds: number[] }>;
+  /** The pruning state; `prunedSize` 0 when the log was never pruned. */
+  retention(): Promise<AuditRetentionState>;
+  /**
+   * Prunes the prefix of `state.prunedSize` leaves: deletes the entries with `seq <= prunedSize`
+   * and the nodes with `id < nodesBelow` except `keep`, and records `state`. Within the caller's
+   * unit of work, which holds the head's lock.
+   */
+  prune(state: AuditRetentionState, nodesBelow: number, keep: readonly number[]): Promise<void>;
   /** Stores a checkpoint; false when one for that tree size exists already. */
   insertCheckpoint(checkpoint: AuditCheckpointRecord): Promise<boolean>;
   latestCheckpoint(): Promise<AuditCheckpointRecord | undefined>;

@@ -31,7 +31,8 @@ export type AuditAction =
   | 'consent.grant'
   | 'consent.withdraw'
   | 'consent.refuse'
-  | 'consent.read';
+  | 'consent.read'
+  | 'audit.prune';
 
 export interface AuditDecisionSummary {
   readonly clear: readonly string[];

@@ -8,6 +8,7 @@ import { access } from './0005-access.js';
 import { consent } from './0006-consent.js';
 import { imports } from './0007-imports.js';
 import { incidents } from './0008-incidents.js';
+import { auditRetention } from './0010-audit-retention.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -25,6 +26,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0006-consent': consent(types),
         '0007-imports': imports(types),
         '0008-incidents': incidents(types),
+        '0010-audit-retention': auditRetention(types),
       });
     },
   };

@@ -6,6 +6,7 @@ import type {
   AuditNode,
   AuditNodeBatch,
   AuditRepository,
+  AuditRetentionState,
   AuditRow,
   AuditTableStats,
 } from '../store.js';
@@ -232,7 +233,7 @@ export class KyselyAuditRepository implements AuditRepository {
     return { count: Number(row?.n ?? 0), bytes: asBuffer(row?.bytes) };
   }
 
-  async stats(): Promise<{ entries: AuditTableStats; nodes: AuditTableStats }> {
+  async stats(nodesFrom?: number): Promise<{ entries: AuditTableStats; nodes: AuditTableStats }> {
     const entries = await this.#db
       .selectFrom('audit_log')
       .select((eb) => [
@@ -244,6 +245,7 @@ export class KyselyAuditRepository implements AuditRepository {
     const nodes = await this.#db
       .selectFrom('audit_nodes')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
+      .$if(nodesFrom !== undefined, (qb) => qb.where('id', '>=', nodesFrom!))
       .executeTakeFirstOrThrow();
     const stat = (r: { n: unknown; lo: unknown; hi: unknown }): AuditTableStats => ({
       count: Number(r.n),
@@ -257,11 +259,12 @@ export class KyselyAuditRepository implements AuditRepository {
     size: number,
     nodeCount: number,
     limit: number,
+    prunedSize = 0,
   ): Promise<{ seqs: number[]; nodeIds: number[] }> {
     const seqs = await this.#db
       .selectFrom('audit_log')
       .select('seq')
-      .where((eb) => eb.or([eb('seq', '<', 1), eb('seq', '>', size)]))
+      .where((eb) => eb.or([eb('seq', '<=', prunedSize), eb('seq', '>', size)]))
       .orderBy('seq')
       .limit(limit)
       .execute();
@@ -273,6 +276,39 @@ export class KyselyAuditRepository implements AuditRepository {
       .limit(limit)
       .execute();
     return { seqs: seqs.map((r) => Number(r.seq)), nodeIds: nodeIds.map((r) => Number(r.id)) };
+  }
+
+  async retention(): Promise<AuditRetentionState> {
+    const row = await this.#db
+      .selectFrom('audit_retention')
+      .selectAll()
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    if (row === undefined) return { prunedSize: 0, prunedAt: null, pruneSeq: null };
+    return {
+      prunedSize: Number(row.pruned_size),
+      prunedAt: row.pruned_at,
+      pruneSeq: Number(row.prune_seq),
+    };
+  }
+
+  async prune(state: AuditRetentionState, nodesBelow: number, keep: readonly number[]): Promise<void> {
+    // The nodes that stay are read, the whole range deleted in one statement, and they go back.
+    const kept = await this.nodes(keep);
+    if (kept.size !== new Set(keep).size) throw new Error('a node the pruned log must keep is missing');
+    await this.#db.deleteFrom('audit_log').where('seq', '<=', state.prunedSize).execute();
+    await this.#db.deleteFrom('audit_nodes').where('id', '<', nodesBelow).execute();
+    await this.insertNodes([...kept].map(([id, hash]) => ({ id, hash })));
+    const values = {
+      pruned_size: state.prunedSize,
+      pruned_at: state.prunedAt ?? '',
+      prune_seq: state.pruneSeq ?? 0,
+    };
+    await this.#db
+      .insertInto('audit_retention')
+      .values({ id: 1, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .execute();
   }
 
   async insertCheckpoint(c: AuditCheckpointRecord): Promise<boolean> {
