@@ -232,7 +232,11 @@ class Verifier {
         inflight.push({
           job,
           above,
-          result: pool ? pool.run(job) : Promise.resolve(hashBatch(job, inlineSha)),
+          // While the workers are busy, this thread hashes too instead of waiting for them.
+          result:
+            pool !== undefined && pool.pending < 2 * workers
+              ? pool.run(job)
+              : Promise.resolve(hashBatch(job, inlineSha)),
         });
         while (inflight.length > Math.max(1, 2 * workers)) await mergeNext();
       }
@@ -539,8 +543,6 @@ class Verifier {
       s,
       e,
       bytes: entries.bytes,
-      lengths: entries.lengths,
-      subjects: entries.subjects,
       nodes: nodes.bytes,
       rootSizes: [...new Set(rootSizes)],
     };

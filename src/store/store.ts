@@ -185,12 +185,13 @@ export interface AuditCheckpointRecord {
 /** Consecutive entries for bulk verification, without an object per row. */
 export interface AuditEntryBatch {
   readonly count: number;
-  /** The canonical bytes of each entry, in sequence order, joined by one 0x00 byte. */
+  /**
+   * In sequence order, each entry's canonical bytes, one 0x01 byte and its `subjectRef` as
+   * `=<value>` (or `-` for null); entries joined by one 0x00 byte. Canonical JSON never holds a
+   * raw 0x00 or 0x01 byte (control characters are escaped), so the bytes split unambiguously
+   * unless a row was tampered with — which verification then examines row by row.
+   */
   readonly bytes: Buffer;
-  /** Byte length of each entry's canonical bytes. */
-  readonly lengths: Uint32Array;
-  /** Each entry's `subjectRef` as `=<value>`, or `-` for null, joined by `,`. */
-  readonly subjects: string;
 }
 
 /** Consecutive stored nodes (post-order ids), hashes concatenated in id order. */
