@@ -38,6 +38,11 @@ export interface AuditDecisionSummary {
   readonly clear: readonly string[];
   readonly masked: readonly string[];
   readonly withheld: readonly string[];
+  /**
+   * Why fields were withheld: the access rules' reasons (`no-consent`, `training-expired`,
+   * `purpose-not-permitted` …), sorted, each once; absent when nothing was withheld.
+   */
+  readonly withheldReasons?: readonly string[];
 }
 
 export interface AuditEntry {
