@@ -345,6 +345,56 @@ describe('audit log retention: pruning sealed segments', () => {
     }
   });
 
+  it('lets an anomaly detector that lagged behind the pruned boundary go on from the kept log', async () => {
+    const { AnomalyDetector } = await import('../../src/services/anomaly.js');
+    const { IncidentService } = await import('../../src/services/incidents.js');
+    const { configSchema } = await import('../../src/config/schema.js');
+    const alerts: unknown[] = [];
+    const incidentOptions = {
+      store,
+      notifier: {
+        notify: (alert: unknown) => {
+          alerts.push(alert);
+          return Promise.resolve([]);
+        },
+      },
+      now: () => clock,
+      maxSubjectRefs: 10,
+    };
+    const incidents = new IncidentService(incidentOptions);
+    const config = configSchema.shape.audit.parse({}).anomaly;
+    // The cursor still points into the pruned part (at 0, the detector never ran).
+    expect(await store.incidents.cursor()).toBe(0);
+    const scan = await new AnomalyDetector({ store, incidents, config }).scan();
+    const head = await store.audit.head();
+    expect(scan.cursor).toBe(head.size);
+    expect(scan.entries).toBe(head.size - (await store.audit.retention()).prunedSize);
+    expect(await store.incidents.cursor()).toBe(head.size);
+
+    // A whole page (2,000 entries) of the detector's lag pruned: it skips to the kept log.
+    const big = openStore({ engine: 'sqlite', path: join(dir.path, 'big.db') });
+    try {
+      await big.migrate();
+      let at = new Date('2025-01-01T00:00:00.000Z');
+      const bigLog = new AuditLog({ store: big, signer: key, now: () => at });
+      await big.transaction((tx) =>
+        appendAudit(
+          tx,
+          Array.from({ length: 2100 }, (_, i) => entry(i, at.toISOString())),
+        ),
+      );
+      await bigLog.checkpoint();
+      at = new Date('2026-01-01T00:00:00.000Z');
+      expect(await bigLog.prune()).toMatchObject({ prunedSize: 2100, leafIndex: 2100 });
+      const bigIncidents = new IncidentService({ ...incidentOptions, store: big });
+      const skipped = await new AnomalyDetector({ store: big, incidents: bigIncidents, config }).scan();
+      expect(skipped).toMatchObject({ cursor: 2101, entries: 1 });
+      expect(await big.incidents.cursor()).toBe(2101);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('refuses to prune without the signing key', async () => {
     await expect(new AuditLog({ store }).prune()).rejects.toMatchObject({ code: 'ERR_KEY_UNAVAILABLE' });
   });
