@@ -5,13 +5,15 @@
  *   left out (same runtime, same subjects, same principal), one read at a time and with reads in
  *   flight concurrently. The unaudited side runs the identical read path over a store whose audit
  *   repository accepts and discards the append.
+ * - `commitCost`: what each part of an append (head, entry with its subject index, nodes) adds to
+ *   a short read transaction in SQLite itself, CPU µs per transaction.
  * - `verify`: entries per second of `verifyAuditLog` (what `custodian log verify` runs).
  * - `proofs`: inclusion and consistency proof latency (p50/p99, µs) over a log of `--entries`
  *   entries (default 10,000,000), generated in bulk: the same leaves, nodes and head the append
  *   path writes, inserted directly in large SQLite transactions.
  *
  * Standalone: `node --import tsx bench/audit.ts [--entries N] [--verify-entries N] [--reads N]
- * [--concurrency N] [--only readOverhead,verify,proofs] [--keep]`; prints one JSON line per
+ * [--concurrency N] [--only readOverhead,commitCost,verify,proofs] [--keep]`; prints one JSON line per
  * sub-benchmark. From bench/run.ts: `run(options)` returns `{ bench: 'audit', results: [...] }`.
  */
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -52,8 +54,8 @@ export interface AuditBenchOptions {
   readonly keep: boolean;
 }
 
-export type SubBench = 'readOverhead' | 'verify' | 'proofs';
-const ALL: readonly SubBench[] = ['readOverhead', 'verify', 'proofs'];
+export type SubBench = 'readOverhead' | 'commitCost' | 'verify' | 'proofs';
+const ALL: readonly SubBench[] = ['readOverhead', 'commitCost', 'verify', 'proofs'];
 
 export const DEFAULTS: AuditBenchOptions = {
   entries: 10_000_000,
@@ -232,6 +234,81 @@ async function readOverhead(options: AuditBenchOptions): Promise<Record<string, 
 }
 
 // ---------------------------------------------------------------------------------------------
+// (a') where an append's cost lies: raw SQLite, the migrated schema, the store's pragmas
+
+/**
+ * One short read transaction (`BEGIN IMMEDIATE`, one indexed row, `COMMIT`) with successively
+ * more of what an audit append writes: the head row, the entry (table and subject index), two
+ * tree nodes. better-sqlite3 directly, so the differences are SQLite's own work — mostly the
+ * commit writing each dirty page to the WAL — without Kysely or the services.
+ */
+async function commitCost(options: AuditBenchOptions): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'custodian-bench-commit-'));
+  try {
+    const path = join(dir, 'commit.db');
+    const store = openStore({ engine: 'sqlite', path });
+    await store.migrate();
+    await store.close();
+    const db = new SqliteDatabase(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('secure_delete = ON');
+    const read = db.prepare('select size from audit_head where id = 1');
+    const head = db.prepare('update audit_head set size = ?, frontier = ? where id = 1');
+    const entry = db.prepare('insert into audit_log (seq, subject_ref, canonical) values (?, ?, ?)');
+    const nodes = db.prepare('insert into audit_nodes (id, hash) values (?, ?), (?, ?)');
+    const begin = db.prepare('begin immediate');
+    const commit = db.prepare('commit');
+    const canonical = Buffer.from(canonicalEntry(syntheticEntry(0)), 'utf8');
+    const frontier = Buffer.alloc(32 * 8, 7);
+    let seq = 0;
+    let id = 0;
+    const subject = (n: number): string => ((n * 2_654_435_761) % 2 ** 48).toString(16).padStart(32, '0');
+    const steps: Record<string, () => void> = {
+      readOnly: () => read.get(),
+      plusHead: () => {
+        read.get();
+        head.run(++seq, frontier);
+      },
+      plusEntry: () => {
+        read.get();
+        head.run(++seq, frontier);
+        entry.run(seq, subject(seq), canonical);
+      },
+      plusNodes: () => {
+        read.get();
+        head.run(++seq, frontier);
+        entry.run(seq, subject(seq), canonical);
+        nodes.run(id++, frontier.subarray(0, 32), id++, frontier.subarray(32, 64));
+      },
+    };
+    const n = Math.max(2000, options.reads * 4);
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(steps).map((k) => [k, []]));
+    for (let round = 0; round < 4; round++) {
+      for (const [name, step] of Object.entries(steps)) {
+        const cpu = cpuNow();
+        for (let i = 0; i < n; i++) {
+          begin.run();
+          step();
+          commit.run();
+        }
+        samples[name]!.push(Math.round(((cpuNow() - cpu) * 1e6 * 10) / n) / 10);
+      }
+    }
+    db.close();
+    return {
+      bench: 'audit.commitCost',
+      engine: 'sqlite',
+      transactions: n,
+      statistic: 'median of 4 rounds, CPU µs per transaction',
+      cpuUs: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bulk generation: the leaves, nodes and head the append path writes, without its per-append costs.
 
 function syntheticEntry(i: number): AuditEntry {
@@ -393,6 +470,7 @@ export async function run(partial: Partial<AuditBenchOptions> = {}): Promise<Rec
   const options: AuditBenchOptions = { ...DEFAULTS, ...partial };
   const results: Record<string, unknown>[] = [];
   if (options.only.includes('readOverhead')) results.push(await readOverhead(options));
+  if (options.only.includes('commitCost')) results.push(await commitCost(options));
   if (options.only.includes('verify') || options.only.includes('proofs')) {
     const dir = mkdtempSync(join(tmpdir(), 'custodian-bench-auditlog-'));
     try {

@@ -36,7 +36,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   },
   audit: {
     summary:
-      'audited vs unaudited reads, log verify entries/s (1M), proof p50/p99 at 10M entries (slow: ~5 min, ~5 GB temp)',
+      'audited vs unaudited reads, append commit cost, log verify entries/s (1M), proof p50/p99 at 10M entries (slow: ~5 min, ~5 GB temp)',
     run: (options) => auditLog({ keep: options.keep }),
   },
   'tmall-import': {

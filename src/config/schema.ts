@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { roleSchema } from '../domain/access/roles.js';
+import {
+  coversPeriod,
+  MIN_ENTRY_RETENTION,
+  MIN_SHARING_RETENTION,
+  parseRetentionPeriod,
+  type RetentionPeriod,
+} from '../domain/audit/retention.js';
 import { datamapSchema } from '../domain/datamap/schema.js';
 import { durationSchema } from './duration.js';
 import { DEFAULT_SCENE_PURPOSES, SCENE_CODES } from '../platforms/tmall/rules.js';
@@ -215,6 +222,39 @@ const anomalySchema = z.strictObject({
 
 export type AnomalyConfig = z.output<typeof anomalySchema>;
 
+/** A retention period, `184d`, `6mo` or `3y`, refused below `floor` (the legal minimum). */
+function retentionPeriod(fallback: string, floor: RetentionPeriod, law: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, ctx): RetentionPeriod => {
+      const period = parseRetentionPeriod(text);
+      if (period === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a retention period such as 184d, 6mo or 3y' });
+        return z.NEVER;
+      }
+      if (!coversPeriod(period, floor)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `at least ${floor.count}${floor.unit === 'y' ? ' years' : ' months'} (${law})`,
+        });
+        return z.NEVER;
+      }
+      return period;
+    });
+}
+
+/**
+ * How long audit entries are kept before `custodian log prune` may remove their sealed segments
+ * (docs/audit-log.md, "Retention"). Only longer than the legal minimum, never shorter.
+ */
+const auditRetentionSchema = z.strictObject({
+  /** Every entry: R17, Cybersecurity Law Art. 21(3), at least six months. */
+  entries: retentionPeriod('6mo', MIN_ENTRY_RETENTION, 'R17, Cybersecurity Law Art. 21(3)'),
+  /** Exports and other provision or assessment records: R13, R19 (NDSR Art. 12, PIPL Art. 56), at least three years. */
+  sharing: retentionPeriod('3y', MIN_SHARING_RETENTION, 'R13/R19, NDSR Art. 12, PIPL Art. 56'),
+});
+
 /** The tamper-evident audit log (docs/audit-log.md). */
 const auditSchema = z.strictObject({
   /** Ed25519 private key (PKCS#8 PEM, mode 0600) that signs checkpoints; `init` creates it. */
@@ -237,6 +277,8 @@ const auditSchema = z.strictObject({
     .prefault({}),
   /** Anomaly rules over the log; a hit alerts and opens a pending incident (docs/audit-log.md). */
   anomaly: anomalySchema.prefault({}),
+  /** Minimum retention before sealed segments may be pruned (docs/audit-log.md, "Retention"). */
+  retention: auditRetentionSchema.prefault({}),
 });
 
 export type AuditConfig = z.output<typeof auditSchema>;

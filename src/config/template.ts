@@ -46,6 +46,16 @@ crypto:
 log:
   level: info
 
+# The tamper-evident audit log (docs/audit-log.md). \`custodian log prune\` removes whole sealed
+# segments only once every entry in them is past its retention. The defaults are the legal
+# minimum and may only be made longer: 6 months for every entry (Cybersecurity Law Art. 21(3)),
+# 3 years for exports and other provision or assessment records (NDSR Art. 12, PIPL Art. 56).
+# Periods are written 184d, 6mo or 3y:
+#   audit:
+#     retention:
+#       entries: 6mo
+#       sharing: 3y
+
 # Tmall / Taobao Open Platform (docs/tmall.md). Only TOP calls (order sync, OAID decryption) need
 # this; importing an order export does not. Secrets come from the environment:
 #   tmall:

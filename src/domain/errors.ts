@@ -134,6 +134,11 @@ export const ERROR_CODES = {
     title: 'No audit log checkpoint has been signed yet',
     exit: 1,
   },
+  ERR_AUDIT_PRUNED: {
+    status: 410,
+    title: 'The requested audit entries were pruned after their retention period',
+    exit: 2,
+  },
   ERR_AUDIT_CHECKPOINT_INVALID: {
     status: 422,
     title: 'The text is not a well-formed signed checkpoint',

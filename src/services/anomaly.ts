@@ -94,7 +94,16 @@ export class AnomalyDetector {
     while (cursor < size) {
       const to = Math.min(size, cursor + PAGE);
       const rows = await store.audit.range(cursor + 1, to + 1);
-      if (rows.length === 0) break;
+      if (rows.length === 0) {
+        // Entries pruned (retention) before the detector read them are gone: go on from where
+        // the kept log starts, or the detector would stop here for good.
+        const { prunedSize } = await store.audit.retention();
+        if (cursor >= prunedSize) break;
+        const from = cursor;
+        const moved = await store.transaction((tx) => tx.incidents.advanceCursor(from, prunedSize));
+        cursor = moved ? prunedSize : await store.incidents.cursor();
+        continue;
+      }
       const hits: AnomalyHit[] = [];
       for (const row of rows) {
         // A failed unit of work reads these rows again; the windows have seen them already.

@@ -15,11 +15,8 @@ import { Worker } from 'node:worker_threads';
 export interface HashJob {
   readonly s: number;
   readonly e: number;
-  /** Entries' canonical bytes joined by one 0x00 byte. */
+  /** The entries as {@link AuditEntryBatch} joins them: canonical, 0x01, subject column; 0x00 between. */
   readonly bytes: Uint8Array;
-  readonly lengths: Uint32Array;
-  /** Subject columns as `=<value>` or `-` (null), joined by `,`. */
-  readonly subjects: string;
   /** The stored nodes with ids `[nodeCount(s), nodeCount(e))`, 32 bytes each. */
   readonly nodes: Uint8Array;
   /** Sizes in `(s, e]` at which the batch's own perfect roots are wanted (checkpoints). */
@@ -38,41 +35,62 @@ export interface HashResult {
 /**
  * Self-contained: worker threads run it from its source text, so it uses nothing but its
  * arguments and the language (no imports, no helper functions). `sha` is SHA-256 → latin1.
+ *
+ * Per entry it finds the two separators with native `indexOf`, hashes the canonical bytes in
+ * place (the 0x00 before them is the leaf prefix), compares the subject column with the bytes'
+ * tail with native `compare`, and writes the leaf and the parents it completes next to the stored
+ * ones; one memcmp at the end compares them all.
  */
 export function hashBatch(job: HashJob, sha: (data: Uint8Array) => string): HashResult {
   const failed = { ok: false, local: '', roots: [] };
   const bytes = job.bytes;
   const count = job.e - job.s;
-  const subjects = job.subjects.split(',');
-  if (job.lengths.length !== count || subjects.length !== count) return failed;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Latin1Buffer;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stored = Buffer.from(job.nodes.buffer, job.nodes.byteOffset, job.nodes.byteLength);
   const out = Buffer.alloc(stored.length) as Latin1Buffer;
   const pair = Buffer.alloc(65) as Latin1Buffer;
   pair[0] = 1;
+  // The subject column must say what the hashed bytes say: their last member but "v".
+  const before = Buffer.from(',"subject":"', 'latin1');
+  const after = Buffer.from('","v":1}', 'latin1');
+  const none = Buffer.from(',"subject":null,"v":1}', 'latin1');
   const stack: string[] = [];
   const roots: [number, string][] = [];
   let wanted = 0;
   let w = 0;
   let off = 0;
   for (let k = 0; k < count; k++) {
-    const length = job.lengths[k]!;
+    const sep = buffer.indexOf(1, off);
+    const end = k === count - 1 ? buffer.length : buffer.indexOf(0, sep + 1);
+    if (sep < 0 || end < 0) return failed;
     let cur: string;
     if (off === 0) {
-      const first = Buffer.alloc(length + 1);
-      buffer.copy(first, 1, 0, length);
+      const first = Buffer.alloc(sep + 1);
+      buffer.copy(first, 1, 0, sep);
       cur = sha(first);
-    } else cur = sha(buffer.subarray(off - 1, off + length));
-    // The subject column must say what the hashed bytes say: their last member but "v".
-    // (A value with a quote or backslash would need JSON escaping: the slow path compares those.)
-    const ref = subjects[k]!;
-    let tail: string;
-    if (ref === '-') tail = ',"subject":null,"v":1}';
-    else if (ref.charCodeAt(0) === 61 && ref.indexOf('"') < 0 && ref.indexOf('\\') < 0)
-      tail = ',"subject":"' + ref.slice(1) + '","v":1}';
-    else return failed;
-    if (buffer.latin1Slice(off + length - tail.length, off + length) !== tail) return failed;
-    off += length + 1;
+    } else cur = sha(buffer.subarray(off - 1, sep));
+    if (end === sep + 2 && buffer[sep + 1] === 45) {
+      if (sep - off < none.length || buffer.compare(none, 0, none.length, sep - none.length, sep) !== 0)
+        return failed;
+    } else {
+      // "=" then the value; one with a quote, backslash or control byte would need JSON escaping:
+      // the slow path compares those.
+      if (buffer[sep + 1] !== 61) return failed;
+      const ref = end - sep - 2;
+      for (let i = sep + 2; i < end; i++) {
+        const b = buffer[i]!;
+        if (b === 34 || b === 92 || b < 32) return failed;
+      }
+      const at = sep - after.length - ref - before.length;
+      if (
+        at < off ||
+        buffer.compare(before, 0, before.length, at, at + before.length) !== 0 ||
+        buffer.compare(buffer, sep + 2, end, at + before.length, at + before.length + ref) !== 0 ||
+        buffer.compare(after, 0, after.length, sep - after.length, sep) !== 0
+      )
+        return failed;
+    }
+    off = end + 1;
     if (w + 32 > out.length) return failed;
     out.latin1Write(cur, w, 32);
     w += 32;
@@ -171,12 +189,19 @@ export class HashPool {
     return Math.max(0, Math.min(4, availableParallelism() - 1));
   }
 
+  /** Jobs handed to the workers and not answered yet. */
+  get pending(): number {
+    let n = 0;
+    for (const slot of this.#workers) n += slot.waiting.length;
+    return n;
+  }
+
   run(job: HashJob): Promise<HashResult> {
     const slot = this.#workers[this.#next++ % this.#workers.length]!;
     if (slot.failed !== undefined)
       return Promise.reject(slot.failed instanceof Error ? slot.failed : new Error('hash worker failed'));
     // Hand the buffers over without copying when they are the job's alone.
-    const transfer = [job.bytes, job.nodes, job.lengths]
+    const transfer = [job.bytes, job.nodes]
       .filter(
         (v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer,
       )

@@ -1,7 +1,16 @@
-import { EMPTY_ROOT, FastHasher } from '../crypto/merkle.js';
+import { EMPTY_ROOT, FastHasher, verifyConsistency } from '../crypto/merkle.js';
 import { verifyNoteSignature, type NoteKey } from '../crypto/signed-note.js';
 import { checkpointBody, parseCheckpointBody, parseSignedNote } from '../domain/audit/checkpoint.js';
-import { nodeAt, nodeCount, popcount, trailingOnes } from '../domain/audit/tree.js';
+import { addPeriod, keptNodeIds, MIN_ENTRY_RETENTION } from '../domain/audit/retention.js';
+import {
+  consistencyRanges,
+  nodeAt,
+  nodeCount,
+  nodeId,
+  perfectPieces,
+  popcount,
+  trailingOnes,
+} from '../domain/audit/tree.js';
 import { hashBatch, HashPool, inlineSha, type HashJob, type HashResult } from './audit-log-hash.js';
 import type {
   AuditCheckpointRecord,
@@ -39,7 +48,8 @@ export type ProblemKind =
   | 'checkpoint-beyond-log'
   | 'offsite-signature'
   | 'offsite-mismatch'
-  | 'offsite-beyond-log';
+  | 'offsite-beyond-log'
+  | 'prune-boundary';
 
 export interface VerifyProblem {
   readonly kind: ProblemKind;
@@ -55,8 +65,10 @@ export interface VerifyProblem {
 
 export interface VerifyReport {
   readonly ok: boolean;
-  /** Entries the tree was recomputed over. */
+  /** Entries the tree was recomputed over (up to this size; from `prunedSize`). */
   readonly treeSize: number;
+  /** Leaves `[0, prunedSize)` were pruned (retention); verification starts at that boundary. */
+  readonly prunedSize: number;
   /** Hex root recomputed from the entries. */
   readonly rootHash: string;
   readonly nodesChecked: number;
@@ -82,6 +94,8 @@ export interface VerifyOptions {
   /** Worker threads that hash batches; default: the spare cores (up to 4), 0 hashes inline. */
   readonly workers?: number;
   readonly onProgress?: (progress: { readonly done: number; readonly total: number }) => void;
+  /** The clock a pruned boundary's age is checked against; default the system clock. */
+  readonly now?: () => Date;
 }
 
 export const MAX_PROBLEMS = 100;
@@ -125,6 +139,10 @@ class Verifier {
   #offsite: { treeSize: number; ok: boolean } | undefined;
   #size = 0;
   #head: AuditHead = { size: 0, frontier: Buffer.alloc(0) };
+  /** Every stored checkpoint's size, valid or not (the pruned prefix kept nodes for each). */
+  #checkpointSizes: number[] = [];
+  /** Stored checkpoints by size (for the pruned boundary's signing time). */
+  #signedAt = new Map<number, string>();
 
   constructor(store: Store, options: VerifyOptions) {
     this.#store = store;
@@ -134,14 +152,19 @@ class Verifier {
 
   async run(): Promise<VerifyReport> {
     const started = process.hrtime.bigint();
-    const { head, stats } = await this.#store.transaction(async (tx) => ({
-      head: await tx.audit.head(),
-      stats: await tx.audit.stats(),
-    }));
+    const { head, stats, retention } = await this.#store.transaction(async (tx) => {
+      const retention = await tx.audit.retention();
+      return {
+        head: await tx.audit.head(),
+        stats: await tx.audit.stats(retention.prunedSize > 0 ? nodeCount(retention.prunedSize) : undefined),
+        retention,
+      };
+    });
     this.#head = head;
-    const size = this.#chooseSize(head, stats);
+    const pruned = Math.min(retention.prunedSize, head.size);
+    const size = this.#chooseSize(head, stats, pruned);
     this.#size = size;
-    const strays = await this.#repo.strays(size, nodeCount(size), 20);
+    const strays = await this.#repo.strays(size, nodeCount(size), 20, pruned);
     for (const seq of strays.seqs)
       this.#problem({
         kind: 'entry-unexpected',
@@ -158,11 +181,19 @@ class Verifier {
       });
     }
     await this.#loadCheckpoints(size);
-    this.#checkRootsAt(0, EMPTY_ROOT.toString('latin1'));
+    if (pruned === 0) this.#checkRootsAt(0, EMPTY_ROOT.toString('latin1'));
+    else await this.#startAfterPrune(pruned, retention.pruneSeq);
 
     let batch = 2;
     while (batch * 2 <= (this.#o.batchSize ?? DEFAULT_BATCH)) batch *= 2;
-    const workers = Math.min(this.#o.workers ?? HashPool.defaultSize(), Math.floor(size / batch));
+    // A pruned log starts at a checkpoint's size: node by node up to the first whole batch.
+    const first = Math.min(size, Math.ceil(pruned / batch) * batch);
+    if (first > pruned) {
+      await this.#slow(pruned, first);
+      this.#nodesChecked += nodeCount(first) - nodeCount(pruned);
+      this.#o.onProgress?.({ done: first, total: size });
+    }
+    const workers = Math.min(this.#o.workers ?? HashPool.defaultSize(), Math.floor((size - first) / batch));
     const pool = workers > 0 ? new HashPool(workers) : undefined;
     // Batches are read in order, hashed in parallel and merged in order: at most a few ahead.
     const inflight: { job: HashJob; above: Buffer; result: Promise<HashResult> }[] = [];
@@ -180,7 +211,7 @@ class Verifier {
       this.#o.onProgress?.({ done: next.job.e, total: size });
     };
     try {
-      for (let s = 0; s < size; s += batch) {
+      for (let s = first; s < size; s += batch) {
         const e = Math.min(size, s + batch);
         const [entries, nodes] = await Promise.all([
           this.#repo.scanEntries(s + 1, e + 1),
@@ -201,7 +232,11 @@ class Verifier {
         inflight.push({
           job,
           above,
-          result: pool ? pool.run(job) : Promise.resolve(hashBatch(job, inlineSha)),
+          // While the workers are busy, this thread hashes too instead of waiting for them.
+          result:
+            pool !== undefined && pool.pending < 2 * workers
+              ? pool.run(job)
+              : Promise.resolve(hashBatch(job, inlineSha)),
         });
         while (inflight.length > Math.max(1, 2 * workers)) await mergeNext();
       }
@@ -227,6 +262,7 @@ class Verifier {
     return {
       ok: this.#problemCount === 0,
       treeSize: size,
+      prunedSize: pruned,
       rootHash: hex(root),
       nodesChecked: this.#nodesChecked,
       checkpointsChecked: this.#checkpointsChecked,
@@ -243,21 +279,27 @@ class Verifier {
    * The size to recompute: the head's, unless the entries and the nodes agree on another one —
    * then the head is the odd one out.
    */
-  #chooseSize(head: AuditHead, stats: Awaited<ReturnType<AuditRepository['stats']>>): number {
+  #chooseSize(head: AuditHead, stats: Awaited<ReturnType<AuditRepository['stats']>>, pruned: number): number {
     const { entries, nodes } = stats;
     const entrySize =
-      entries.count === 0 ? 0 : entries.min === 1 && entries.max === entries.count ? entries.count : -1;
+      entries.count === 0
+        ? pruned
+        : entries.min === pruned + 1 && entries.max === pruned + entries.count
+          ? pruned + entries.count
+          : -1;
+    // Nodes above the pruned prefix: ids [nodeCount(pruned), nodeCount(size)).
+    const base = nodeCount(pruned);
     let nodeSize = -1;
-    if (nodes.count === 0) nodeSize = 0;
-    else if (nodes.min === 0 && nodes.max === nodes.count - 1) {
-      let lo = 0;
-      let hi = nodes.count;
+    if (nodes.count === 0) nodeSize = pruned;
+    else if (nodes.min === base && nodes.max === base + nodes.count - 1) {
+      let lo = pruned;
+      let hi = pruned + nodes.count;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
-        if (nodeCount(mid) < nodes.count) lo = mid + 1;
+        if (nodeCount(mid) - base < nodes.count) lo = mid + 1;
         else hi = mid;
       }
-      if (nodeCount(lo) === nodes.count) nodeSize = lo;
+      if (nodeCount(lo) - base === nodes.count) nodeSize = lo;
     }
     if (head.size !== entrySize && entrySize >= 0 && entrySize === nodeSize) {
       this.#problem({
@@ -283,6 +325,7 @@ class Verifier {
       after = page.at(-1)!.treeSize;
       for (const cp of page) {
         this.#checkpointsChecked++;
+        this.#checkpointSizes.push(cp.treeSize);
         if (key !== undefined && !this.#signatureOk(key, cp)) continue;
         if (cp.treeSize > size) {
           this.#problem({
@@ -294,6 +337,7 @@ class Verifier {
           continue;
         }
         roots.push({ treeSize: cp.treeSize, root: cp.rootHash.toString('latin1'), offsite: false });
+        this.#signedAt.set(cp.treeSize, cp.signedAt);
       }
     }
     if (this.#o.offsite !== undefined) {
@@ -324,6 +368,121 @@ class Verifier {
       }
     }
     this.#roots = roots.sort((a, b) => a.treeSize - b.treeSize);
+  }
+
+  /**
+   * A pruned log (docs/audit-log.md, "Retention") starts at the pruned boundary, a checkpoint's
+   * size: the kept nodes below it must be exactly those pruning keeps; their fold must be the root
+   * a valid checkpoint signed at the boundary, at least six months before now (R17: nothing
+   * younger can have been pruned lawfully); every earlier checkpoint must be consistent with it,
+   * proven from the kept nodes; and a kept entry must record the prune.
+   */
+  async #startAfterPrune(pruned: number, pruneSeq: number | null): Promise<void> {
+    const h = this.#h;
+    const below = nodeCount(pruned);
+    const stored = new Map<number, string>();
+    for (const node of await this.#repo.nodeRange(0, below))
+      stored.set(node.id, node.hash.toString('latin1'));
+    const hashOf = (level: number, index: number): string | null => stored.get(nodeId(level, index)) ?? null;
+    const frontier = perfectPieces(0, pruned).map((n) => hashOf(n.level, n.index));
+    this.#nodesChecked += stored.size;
+    const root = frontier.includes(null) ? null : h.fold(frontier as string[]);
+
+    const boundary = this.#roots.find((r) => r.treeSize === pruned && !r.offsite);
+    const signedAt = this.#signedAt.get(pruned);
+    const now = (this.#o.now ?? (() => new Date()))();
+    if (boundary === undefined || signedAt === undefined) {
+      this.#problem({
+        kind: 'prune-boundary',
+        treeSize: pruned,
+        leafIndex: pruned,
+        message: `the log was pruned before leaf ${pruned} but no valid checkpoint signed at size ${pruned} vouches for what was removed`,
+      });
+    } else if (addPeriod(new Date(signedAt), MIN_ENTRY_RETENTION) > now) {
+      this.#problem({
+        kind: 'prune-boundary',
+        treeSize: pruned,
+        leafIndex: pruned,
+        message: `the log was pruned before leaf ${pruned}, whose checkpoint was signed ${signedAt}: less than six months ago, entries were removed`,
+      });
+    }
+
+    // The prune is itself an entry of the kept log (its hash is checked with the rest).
+    const record =
+      pruneSeq !== null && pruneSeq > pruned && pruneSeq <= this.#size
+        ? await this.#repo.range(pruneSeq, pruneSeq + 1)
+        : [];
+    const recorded = record.some((row) => {
+      try {
+        const entry = JSON.parse(row.canonical.toString('utf8')) as {
+          action?: unknown;
+          detail?: { prunedSize?: unknown };
+        };
+        return entry.action === 'audit.prune' && entry.detail?.prunedSize === pruned;
+      } catch {
+        return false;
+      }
+    });
+    if (!recorded)
+      this.#problem({
+        kind: 'prune-boundary',
+        treeSize: pruned,
+        leafIndex: pruned,
+        message: `no entry of the log records pruning it before leaf ${pruned}`,
+      });
+    const kept = new Set(keptNodeIds(pruned, this.#checkpointSizes));
+    for (const id of stored.keys()) {
+      if (kept.has(id)) continue;
+      const node = nodeAt(id);
+      this.#problem({
+        kind: 'node-unexpected',
+        level: node.level,
+        index: node.index,
+        leafIndex: node.index * 2 ** node.level,
+        message: `stored node id ${id} lies in the pruned part of the log, where it was not kept: a row was inserted`,
+      });
+    }
+    for (const id of kept) {
+      if (stored.has(id)) continue;
+      const node = nodeAt(id);
+      this.#nodeProblem(
+        'node-missing',
+        node.level,
+        node.index,
+        'it was kept when the log was pruned and is missing',
+      );
+    }
+    // Checkpoints (and an off-site one) inside the pruned part: consistent with the boundary.
+    while (this.#nextRoot < this.#roots.length && this.#roots[this.#nextRoot]!.treeSize < pruned) {
+      const check = this.#roots[this.#nextRoot++]!;
+      const m = check.treeSize;
+      if (m === 0) continue;
+      const proof = consistencyRanges(m, pruned).map(([a, b]) => {
+        const pieces = perfectPieces(a, b).map((n) => hashOf(n.level, n.index));
+        return pieces.includes(null) ? null : h.fold(pieces as string[]);
+      });
+      const own = perfectPieces(0, m).map((n) => hashOf(n.level, n.index));
+      if (root === null || proof.includes(null) || own.includes(null)) continue; // reported as missing
+      const ok =
+        h.fold(own as string[]) === check.root &&
+        verifyConsistency(
+          m,
+          pruned,
+          Buffer.from(check.root, 'latin1'),
+          Buffer.from(root, 'latin1'),
+          (proof as string[]).map((p) => Buffer.from(p, 'latin1')),
+        );
+      if (ok) continue;
+      if (check.offsite) this.#offsite = { treeSize: m, ok: false };
+      this.#problem({
+        kind: check.offsite ? 'offsite-mismatch' : 'checkpoint-mismatch',
+        treeSize: m,
+        message: `the ${check.offsite ? 'off-site ' : ''}checkpoint signed at size ${m} is not consistent with the nodes kept when the log was pruned at ${pruned}: they were changed`,
+      });
+    }
+    this.#checkRootsAt(pruned, root);
+
+    this.#stack = frontier;
   }
 
   #signatureOk(key: NoteKey, cp: AuditCheckpointRecord): boolean {
@@ -384,8 +543,6 @@ class Verifier {
       s,
       e,
       bytes: entries.bytes,
-      lengths: entries.lengths,
-      subjects: entries.subjects,
       nodes: nodes.bytes,
       rootSizes: [...new Set(rootSizes)],
     };

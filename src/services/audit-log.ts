@@ -1,9 +1,18 @@
 import { foldRight, leafHash, verifyConsistency } from '../crypto/merkle.js';
 import { verifyNoteSignature, type NoteKey, type NoteSigner } from '../crypto/signed-note.js';
 import { checkpointBody, formatSignedNote } from '../domain/audit/checkpoint.js';
+import type { AuditEntry } from '../domain/audit/entry.js';
+import {
+  addPeriod,
+  DEFAULT_RETENTION,
+  keepUntil,
+  keptNodeIds,
+  type RetentionPolicy,
+} from '../domain/audit/retention.js';
 import {
   consistencyRanges,
   inclusionRanges,
+  nodeCount,
   nodeId,
   perfectPieces,
   popcount,
@@ -12,7 +21,7 @@ import {
 } from '../domain/audit/tree.js';
 import { CustodianError } from '../domain/errors.js';
 import type { AuditCheckpointRecord, AuditRepository, Store } from '../store/store.js';
-import { splitFrontier } from './audit.js';
+import { appendAudit, splitFrontier } from './audit.js';
 import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './audit-log-verify.js';
 
 /** A signed checkpoint with its signed-note text (what `custodian log checkpoint --export` writes). */
@@ -63,8 +72,33 @@ export interface AuditLogOptions {
   /** Signs checkpoints; without it the log is read-only (proofs, entries, stored checkpoints). */
   readonly signer?: NoteSigner | undefined;
   readonly policy?: CheckpointPolicy;
+  /** How long entries are kept before pruning may remove them (default: the legal minimum). */
+  readonly retention?: RetentionPolicy;
   readonly now?: () => Date;
 }
+
+/** What `custodian log prune` did, or would do with `--dry-run`. */
+export interface PruneReport {
+  readonly dryRun: boolean;
+  /** Where the kept log started before: leaves `[0, from)` were pruned earlier. */
+  readonly from: number;
+  /** Where it starts now (or would): a signed checkpoint's tree size; `from` when nothing is due. */
+  readonly prunedSize: number;
+  /** Whole sealed segments removed (or due). */
+  readonly segments: number;
+  readonly entries: number;
+  /** Tree nodes below the boundary kept for proofs and checkpoint consistency. */
+  readonly keptNodes: number;
+  /** The first segment that must stay, and the earliest time it may go; absent when none is sealed. */
+  readonly next?: { readonly start: number; readonly end: number; readonly keepUntil: string };
+  /** The leaf index of the entry that records this prune (not on a dry run or when nothing was due). */
+  readonly leafIndex?: number;
+}
+
+/** The principal the audit trail names for `custodian log prune`. */
+export const PRUNE_ACTOR = { id: 'cli:log', role: 'security-admin' } as const;
+
+const PRUNE_PAGE = 2000;
 
 /** The most entries one page of {@link AuditLog.entries} returns, and the page size when no end is given. */
 export const MAX_ENTRY_PAGE = 1000;
@@ -122,6 +156,7 @@ export class AuditLog {
   readonly #store: Store;
   readonly #signer: NoteSigner | undefined;
   readonly #policy: CheckpointPolicy;
+  readonly #retention: RetentionPolicy;
   readonly #now: () => Date;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
@@ -132,6 +167,7 @@ export class AuditLog {
     this.#store = options.store;
     this.#signer = options.signer;
     this.#policy = options.policy ?? { everyEntries: 1000, everySeconds: 300 };
+    this.#retention = options.retention ?? DEFAULT_RETENTION;
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -259,6 +295,7 @@ export class AuditLog {
     if (!(start >= 0 && stop >= start && stop - start <= MAX_ENTRY_PAGE))
       throw rangeError(`give 0 <= start <= end with at most ${MAX_ENTRY_PAGE} entries`);
     if (stop > size) throw rangeError(`the log has ${size} entries`);
+    if (stop > start) await this.#refusePruned(start);
     const rows = stop === start ? [] : await this.#store.audit.range(start + 1, stop + 1);
     return {
       treeSize: size,
@@ -277,9 +314,10 @@ export class AuditLog {
     const { size } = await this.#store.audit.head();
     if (!(leafIndex >= 0 && leafIndex < treeSize)) throw rangeError('give 0 <= leafIndex < treeSize');
     if (treeSize > size) throw rangeError(`the log has ${size} entries`);
+    const pruned = await this.#refusePruned(leafIndex);
     const ranges = inclusionRanges(leafIndex, treeSize);
     const leaf: TreeNode = { level: 0, index: leafIndex };
-    const hashes = await subtreeHashes(this.#store.audit, [...ranges, [0, treeSize]], [leaf]);
+    const hashes = await subtreeHashes(this.#store.audit, [...ranges, [0, treeSize]], [leaf], pruned);
     return {
       leafIndex,
       treeSize,
@@ -295,7 +333,13 @@ export class AuditLog {
     if (!(first >= 1 && first <= second)) throw rangeError('give 1 <= first <= second');
     if (second > size) throw rangeError(`the log has ${size} entries`);
     const ranges = consistencyRanges(first, second);
-    const hashes = await subtreeHashes(this.#store.audit, [...ranges, [0, first], [0, second]], []);
+    const { prunedSize } = await this.#store.audit.retention();
+    const hashes = await subtreeHashes(
+      this.#store.audit,
+      [...ranges, [0, first], [0, second]],
+      [],
+      prunedSize,
+    );
     return {
       first,
       second,
@@ -307,8 +351,122 @@ export class AuditLog {
 
   /** Recomputes the whole tree from the stored entries and checks everything stored against it. */
   verify(options: Omit<VerifyOptions, 'key'> = {}): Promise<VerifyReport> {
-    return verifyAuditLog(this.#store, { ...options, ...(this.#signer ? { key: this.#signer } : {}) });
+    return verifyAuditLog(this.#store, {
+      now: this.#now,
+      ...options,
+      ...(this.#signer ? { key: this.#signer } : {}),
+    });
   }
+
+  /** Throws `ERR_AUDIT_PRUNED` when leaf `leafIndex` lies in the pruned prefix; returns its size. */
+  async #refusePruned(leafIndex: number): Promise<number> {
+    const { prunedSize } = await this.#store.audit.retention();
+    if (leafIndex < prunedSize) throw prunedError(prunedSize);
+    return prunedSize;
+  }
+
+  /**
+   * Retention (docs/audit-log.md, "Retention"): removes the oldest whole sealed segments — runs
+   * of entries closed by a signed checkpoint — once every entry in them is past its retention
+   * period (R17: six months; R13, R19: three years for provision and assessment records; longer
+   * when configured) and the closing checkpoint is as old as the entry period. Pruning stops at
+   * the first segment that must stay. Every checkpoint stays, and so do the tree nodes that
+   * proofs for kept entries and consistency between kept checkpoints need. The log must verify
+   * first (pruning a tampered log would destroy the evidence), and the prune is itself audited.
+   */
+  async prune(options: { readonly dryRun?: boolean } = {}): Promise<PruneReport> {
+    const signer = this.#signer;
+    if (signer === undefined)
+      throw new CustodianError('ERR_KEY_UNAVAILABLE', 'no audit signing key is loaded');
+    const report = await this.verify();
+    if (!report.ok) {
+      const first = report.problems[0];
+      throw new CustodianError(
+        'ERR_CHECK_FAILED',
+        `the audit log does not verify, so nothing is pruned${first ? `: ${first.message}` : ''}`,
+        { details: { problems: report.problems.length + report.moreProblems } },
+      );
+    }
+    const now = this.#now();
+    const repo = this.#store.audit;
+    const { prunedSize: from } = await repo.retention();
+    const checkpoints: AuditCheckpointRecord[] = [];
+    for (let after = -1; ;) {
+      const page = await repo.checkpoints(after, 1000);
+      if (page.length === 0) break;
+      checkpoints.push(...page);
+      after = page.at(-1)!.treeSize;
+    }
+    let boundary = from;
+    let segments = 0;
+    let next: PruneReport['next'];
+    for (const cp of checkpoints) {
+      if (cp.treeSize <= boundary) continue;
+      // The segment (boundary, cp.treeSize]: its checkpoint, then every entry, must be due.
+      let until = addPeriod(new Date(cp.signedAt), this.#retention.entries);
+      for (let s = boundary + 1; s <= cp.treeSize && until <= now; s += PRUNE_PAGE) {
+        for (const row of await repo.range(s, Math.min(cp.treeSize + 1, s + PRUNE_PAGE))) {
+          const due = keepUntil(new Date(row.at), row.action, this.#retention);
+          if (!(due <= until)) until = due;
+        }
+      }
+      if (!(until <= now) || Number.isNaN(until.getTime())) {
+        next = {
+          start: boundary,
+          end: cp.treeSize,
+          keepUntil: Number.isNaN(until.getTime()) ? 'unknown' : until.toISOString(),
+        };
+        break;
+      }
+      boundary = cp.treeSize;
+      segments++;
+    }
+    const sizes = checkpoints.map((c) => c.treeSize);
+    const keep = keptNodeIds(boundary, sizes);
+    const plan = {
+      dryRun: options.dryRun ?? false,
+      from,
+      prunedSize: boundary,
+      segments,
+      entries: boundary - from,
+      keptNodes: keep.length,
+      ...(next === undefined ? {} : { next }),
+    };
+    if (plan.dryRun || boundary === from) return plan;
+
+    const at = now.toISOString();
+    const entry: AuditEntry = {
+      v: 1,
+      at,
+      action: 'audit.prune',
+      actor: { ...PRUNE_ACTOR },
+      subject: null,
+      detail: { from, prunedSize: boundary, segments, entries: boundary - from, keptNodes: keep.length },
+    };
+    const leafIndex = await this.#store.transaction(async (tx) => {
+      const head = await tx.audit.lockHead();
+      const state = await tx.audit.retention();
+      if (state.prunedSize !== from)
+        throw new CustodianError(
+          'ERR_STORE_CONFLICT',
+          'the audit log was pruned meanwhile; run the prune again',
+        );
+      const seq = head.size + 1;
+      await tx.audit.prune({ prunedSize: boundary, prunedAt: at, pruneSeq: seq }, nodeCount(boundary), keep);
+      const [row] = await appendAudit(tx, [entry]);
+      if (row?.seq !== seq) throw new Error('internal error: the prune entry moved');
+      return row.leafIndex;
+    });
+    return { ...plan, leafIndex };
+  }
+}
+
+function prunedError(prunedSize: number): CustodianError {
+  return new CustodianError(
+    'ERR_AUDIT_PRUNED',
+    `the log's leaves before ${prunedSize} were pruned after their retention period`,
+    { details: { prunedSize } },
+  );
 }
 
 /** Fetches the perfect subtrees of the given ranges (and single nodes) in one query and hashes ranges from them. */
@@ -316,11 +474,14 @@ async function subtreeHashes(
   repo: AuditRepository,
   ranges: readonly LeafRange[],
   extra: readonly TreeNode[],
+  prunedSize = 0,
 ): Promise<{ range(r: LeafRange): Buffer; node(n: TreeNode): Buffer }> {
   const wanted = [...ranges.flatMap(([a, b]) => perfectPieces(a, b)), ...extra];
   const stored = await repo.nodes(wanted.map((n) => nodeId(n.level, n.index)));
   const node = (n: TreeNode): Buffer => {
     const hash = stored.get(nodeId(n.level, n.index));
+    // Below the pruned boundary only the nodes kept for kept checkpoints remain.
+    if (hash === undefined && (n.index + 1) * 2 ** n.level <= prunedSize) throw prunedError(prunedSize);
     if (hash === undefined)
       throw new CustodianError(
         'ERR_CHECK_FAILED',

@@ -26,7 +26,9 @@ export async function appendAudit(
   try {
     // The head this process saw last is usually still current: confirm it and move it in one
     // statement; otherwise lock and read it, and compute again.
-    const hint = tx.audit.headHint();
+    // A hint that is not even well-formed is no guess at all: lock and read the head instead.
+    const guess = tx.audit.headHint();
+    const hint = guess?.frontier.length === 32 * popcount(guess?.size ?? 0) ? guess : undefined;
     let extension = hint === undefined ? undefined : extend(hint, entries);
     if (hint === undefined || extension === undefined || !(await tx.audit.swapHead(hint, extension.head))) {
       extension = extend(await tx.audit.lockHead(), entries);

@@ -101,6 +101,13 @@ export class IncidentService {
           lastSeq: e.lastSeq,
           windowStart: e.window.start,
           windowEnd: e.window.end,
+          ...(e.reasons === undefined
+            ? {}
+            : {
+                reasons: Object.entries(e.reasons)
+                  .map(([reason, n]) => `${reason}:${n}`)
+                  .join(','),
+              }),
         },
       });
       await this.#o.store.incidents.update(incident.id, {
@@ -121,8 +128,20 @@ function evidenceOf(hit: AnomalyHit): IncidentEvidence {
     firstSeq: hit.firstSeq,
     lastSeq: hit.lastSeq,
     subjectRefs: hit.subjectRefs,
+    ...(hit.reasons === undefined ? {} : { reasons: hit.reasons }),
     hits: 1,
   };
+}
+
+/** Reason counts of two overlapping windows: the larger count of each (like `count`). */
+function mergeReasons(
+  a: Readonly<Record<string, number>> | undefined,
+  b: Readonly<Record<string, number>> | undefined,
+): { reasons?: Readonly<Record<string, number>> } {
+  if (a === undefined && b === undefined) return {};
+  const merged: Record<string, number> = { ...a };
+  for (const [reason, n] of Object.entries(b ?? {})) merged[reason] = Math.max(merged[reason] ?? 0, n);
+  return { reasons: Object.fromEntries(Object.entries(merged).sort(([x], [y]) => (x < y ? -1 : 1))) };
 }
 
 function mergeEvidence(a: IncidentEvidence, b: IncidentEvidence, maxRefs: number): IncidentEvidence {
@@ -137,6 +156,7 @@ function mergeEvidence(a: IncidentEvidence, b: IncidentEvidence, maxRefs: number
     firstSeq: Math.min(a.firstSeq, b.firstSeq),
     lastSeq: Math.max(a.lastSeq, b.lastSeq),
     subjectRefs: refs,
+    ...mergeReasons(a.reasons, b.reasons),
     hits: a.hits + b.hits,
   };
 }
@@ -168,6 +188,7 @@ function mergeHits(hits: readonly AnomalyHit[], maxRefs: number): AnomalyHit[] {
         firstSeq: Math.min(prev.firstSeq, hit.firstSeq),
         lastSeq: Math.max(prev.lastSeq, hit.lastSeq),
         subjectRefs: [...new Set([...prev.subjectRefs, ...hit.subjectRefs])].slice(0, maxRefs),
+        ...mergeReasons(prev.reasons, hit.reasons),
       };
       continue;
     }

@@ -119,6 +119,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       store,
       signer: loadAuditSigner(config.audit),
       policy: config.audit.checkpoint,
+      retention: config.audit.retention,
       now,
     });
     // Fail closed: no receipt key, no runtime (docs/consent.md).

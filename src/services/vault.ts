@@ -693,6 +693,7 @@ export class Vault {
     const records = await tx.records.listForSubject(subjectId);
     const keyFor = this.#keyLoader(tx, subjectId);
     const decision = { clear: [] as string[], masked: [] as string[], withheld: [] as string[] };
+    const reasons: string[] = [];
     const grant = await tx.breakGlass.active(principal.id, subjectId, purpose, at);
     const trainingCurrent = principal.trainingCurrent ?? false;
     // Only purposes resting on consent wait on it (PIPL Art. 16); no ledger, no consent (fail closed).
@@ -727,6 +728,7 @@ export class Vault {
         decision[d.access].push(path);
         if (d.access === 'withheld') {
           fields[field] = { access: 'withheld', reason: d.reason ?? 'not-needed-for-purpose' };
+          reasons.push(d.reason ?? 'not-needed-for-purpose');
           continue;
         }
         const envelope = sealed.get(field);
@@ -761,6 +763,7 @@ export class Vault {
         clear: unique(decision.clear),
         masked: unique(decision.masked),
         withheld: unique(decision.withheld),
+        ...(reasons.length > 0 ? { withheldReasons: unique(reasons) } : {}),
       },
       ...(grant === undefined ? {} : { detail: { breakGlass: grant.id } }),
     };

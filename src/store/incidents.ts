@@ -15,6 +15,8 @@ export interface IncidentEvidence {
   readonly lastSeq: number;
   /** Subject pseudonyms, capped. */
   readonly subjectRefs: readonly string[];
+  /** repeated-denied: attempts per withhold reason (`no-consent`, `training-expired` …). */
+  readonly reasons?: Readonly<Record<string, number>>;
   /** How many hits were folded into this incident. */
   readonly hits: number;
 }

@@ -205,12 +205,13 @@ export interface AuditCheckpointRecord {
 /** Consecutive entries for bulk verification, without an object per row. */
 export interface AuditEntryBatch {
   readonly count: number;
-  /** The canonical bytes of each entry, in sequence order, joined by one 0x00 byte. */
+  /**
+   * In sequence order, each entry's canonical bytes, one 0x01 byte and its `subjectRef` as
+   * `=<value>` (or `-` for null); entries joined by one 0x00 byte. Canonical JSON never holds a
+   * raw 0x00 or 0x01 byte (control characters are escaped), so the bytes split unambiguously
+   * unless a row was tampered with — which verification then examines row by row.
+   */
   readonly bytes: Buffer;
-  /** Byte length of each entry's canonical bytes. */
-  readonly lengths: Uint32Array;
-  /** Each entry's `subjectRef` as `=<value>`, or `-` for null, joined by `,`. */
-  readonly subjects: string;
 }
 
 /** Consecutive stored nodes (post-order ids), hashes concatenated in id order. */
@@ -223,6 +224,15 @@ export interface AuditTableStats {
   readonly count: number;
   readonly min: number | null;
   readonly max: number | null;
+}
+
+/** How far the audit log has been pruned (docs/audit-log.md, "Retention"). */
+export interface AuditRetentionState {
+  /** Leaves `[0, prunedSize)` (entries with `seq <= prunedSize`) were pruned; 0 when never. */
+  readonly prunedSize: number;
+  readonly prunedAt: string | null;
+  /** The `seq` of the entry that records the latest prune, or null. */
+  readonly pruneSeq: number | null;
 }
 
 export interface AuditRepository {
@@ -258,10 +268,26 @@ export interface AuditRepository {
   scanEntries(from: number, to: number): Promise<AuditEntryBatch>;
   /** Nodes with `from <= id < to` as one batch (verification). */
   scanNodes(from: number, to: number): Promise<AuditNodeBatch>;
-  /** Count, lowest and highest `seq` of the entries and `id` of the nodes. */
-  stats(): Promise<{ readonly entries: AuditTableStats; readonly nodes: AuditTableStats }>;
-  /** Entries whose `seq` is outside `[1, size]` and nodes whose id is outside `[0, nodeCount)`. */
-  strays(size: number, nodeCount: number, limit: number): Promise<{ seqs: number[]; nodeIds: number[] }>;
+  /** Count, lowest and highest `seq` of the entries and `id` of the nodes (those with `id >= nodesFrom`). */
+  stats(nodesFrom?: number): Promise<{ readonly entries: AuditTableStats; readonly nodes: AuditTableStats }>;
+  /**
+   * Entries whose `seq` is outside `[prunedSize + 1, size]` and nodes whose id is outside
+   * `[0, nodeCount)`.
+   */
+  strays(
+    size: number,
+    nodeCount: number,
+    limit: number,
+    prunedSize?: number,
+  ): Promise<{ seqs: number[]; nodeIds: number[] }>;
+  /** The pruning state; `prunedSize` 0 when the log was never pruned. */
+  retention(): Promise<AuditRetentionState>;
+  /**
+   * Prunes the prefix of `state.prunedSize` leaves: deletes the entries with `seq <= prunedSize`
+   * and the nodes with `id < nodesBelow` except `keep`, and records `state`. Within the caller's
+   * unit of work, which holds the head's lock.
+   */
+  prune(state: AuditRetentionState, nodesBelow: number, keep: readonly number[]): Promise<void>;
   /** Stores a checkpoint; false when one for that tree size exists already. */
   insertCheckpoint(checkpoint: AuditCheckpointRecord): Promise<boolean>;
   latestCheckpoint(): Promise<AuditCheckpointRecord | undefined>;

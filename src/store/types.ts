@@ -27,6 +27,7 @@ export interface Database extends AccessTables {
   audit_head: AuditHeadTable;
   audit_nodes: AuditNodeTable;
   audit_checkpoints: AuditCheckpointTable;
+  audit_retention: AuditRetentionTable;
   key_rotations: KeyRotationTable;
   import_runs: ImportRunTable;
   import_orders: ImportOrderTable;
@@ -109,6 +110,14 @@ export interface AuditCheckpointTable {
   signed_at: string;
   key_id: number;
   signature: Buffer;
+}
+
+/** One row, id 1, once the audit log has been pruned (see migration 0010). */
+export interface AuditRetentionTable {
+  id: number;
+  pruned_size: number | string;
+  pruned_at: string;
+  prune_seq: number | string;
 }
 
 export interface KeyRotationTable {

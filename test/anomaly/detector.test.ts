@@ -127,12 +127,33 @@ describe('anomaly detector and incidents', () => {
     expect(t.logs.some((l) => l.includes('anomaly.break-glass'))).toBe(true);
   });
 
+  it('opens a repeated-denied incident whose evidence says why the fields were withheld', async () => {
+    // Marketing needs none of the address fields these customers gave: every field is withheld.
+    const before = (await t.store.audit.head()).size;
+    for (let i = 0; i < 20; i++) await t.runtime.vault.read(tester, ids[4]!, 'marketing');
+    const [row] = await t.store.audit.range(before + 1, before + 2);
+    const entry = JSON.parse(row!.canonical.toString('utf8')) as { decision: { withheldReasons?: string[] } };
+    expect(entry.decision.withheldReasons).toEqual(['not-needed-for-purpose']);
+    const scan = await t.runtime.anomalies.scan();
+    const denied = scan.opened.filter((i) => i.rule === 'repeated-denied');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]!.evidence).toMatchObject({ count: 20, reasons: { 'not-needed-for-purpose': 20 } });
+    expect(
+      t.logs.some((l) => l.includes('anomaly.repeated-denied') && l.includes('not-needed-for-purpose:20')),
+    ).toBe(true);
+  });
+
   it('lists incidents on the command line, and neither incidents nor alerts hold personal data', async () => {
     const config = join(t.dir, 'custodian.yaml');
     const json = await runCli(['incident', 'list', '--json', '--config', config]);
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as { rule: string }[];
-    expect(listed.map((i) => i.rule).sort()).toEqual(['break-glass', 'bulk-read', 'off-hours']);
+    expect(listed.map((i) => i.rule).sort()).toEqual([
+      'break-glass',
+      'bulk-read',
+      'off-hours',
+      'repeated-denied',
+    ]);
     const text = await runCli(['incident', 'list', '--config', config]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('bulk-read');

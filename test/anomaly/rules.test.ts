@@ -87,6 +87,31 @@ describe('anomaly rules', () => {
     expect(set.observe(3, denied(3))).toMatchObject([{ rule: 'repeated-denied', count: 3, firstSeq: 1 }]);
   });
 
+  it('carries the withhold reasons of the attempts in the window as repeated-denied evidence', () => {
+    const set = new AnomalyRuleSet(rules);
+    const denied = (seq: number, withheldReasons?: string[]): AuditEntry =>
+      read(WORKDAY + seq * 60_000, `s${seq}`, {
+        decision: {
+          clear: [],
+          masked: [],
+          withheld: ['address.phone'],
+          ...(withheldReasons === undefined ? {} : { withheldReasons }),
+        },
+      });
+    set.observe(1, denied(1, ['training-expired']));
+    set.observe(2, denied(2, ['no-consent', 'training-expired']));
+    const [hit] = set.observe(3, denied(3, ['no-consent']));
+    expect(hit).toMatchObject({ rule: 'repeated-denied', count: 3 });
+    expect(hit!.reasons).toEqual({ 'no-consent': 2, 'training-expired': 2 });
+    // Eleven minutes on, the first attempt has left the window; an old entry without reasons counts as unrecorded.
+    const [later] = set.observe(4, denied(11.5));
+    expect(later!.reasons).toEqual({ 'no-consent': 2, 'training-expired': 1, unrecorded: 1 });
+    // Other rules carry no reasons.
+    expect(
+      new AnomalyRuleSet(rules).observe(1, { ...read(WORKDAY, 's1'), action: 'break-glass.grant' })[0],
+    ).not.toHaveProperty('reasons');
+  });
+
   it('fires on every break-glass grant and on export spikes', () => {
     const set = new AnomalyRuleSet(rules);
     const grant: AuditEntry = {

@@ -113,6 +113,40 @@ describe('configuration', () => {
     expect(error.message).toContain('datamap.collections.customs.fields.nationalId.category');
   });
 
+  it('keeps audit entries six months and provision records three years, longer only when configured', () => {
+    const defaults = parseConfig(template, 'custodian.yaml');
+    expect(defaults.audit.retention).toEqual({
+      entries: { count: 6, unit: 'mo' },
+      sharing: { count: 3, unit: 'y' },
+    });
+    const longer = parseConfig(
+      `${template}audit:\n  retention:\n    entries: 400d\n    sharing: 5y\n`,
+      'custodian.yaml',
+    );
+    expect(longer.audit.retention).toEqual({
+      entries: { count: 400, unit: 'd' },
+      sharing: { count: 5, unit: 'y' },
+    });
+  });
+
+  it('refuses an audit retention below the legal minimum, naming the key (R17, R13/R19)', () => {
+    const cases: [string, string, string][] = [
+      ['entries: 3mo', 'audit.retention.entries', 'at least 6 months (R17'],
+      ['entries: 183d', 'audit.retention.entries', 'at least 6 months'],
+      ['sharing: 2y', 'audit.retention.sharing', 'at least 3 years (R13/R19'],
+      ['entries: forever', 'audit.retention.entries', 'a retention period such as 184d, 6mo or 3y'],
+    ];
+    for (const [line, key, message] of cases) {
+      const text = `${template}audit:\n  retention:\n    ${line}\n`;
+      const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
+      expect(error.code).toBe('ERR_CONFIG_INVALID');
+      expect(error.exitCode).toBe(2);
+      const at = text.split('\n').findIndex((l) => l.includes(line)) + 1;
+      expect(error.message).toContain(`custodian.yaml:${at}:`);
+      expect(error.message).toContain(`${key}: ${message}`);
+    }
+  });
+
   it('reports a YAML syntax error with its line', () => {
     const text = 'server:\n  host: [unclosed\nlog:\n  level: info\n';
     const error = problemOf(() => parseConfig(text, 'custodian.yaml'));

@@ -713,15 +713,17 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
         expect(rows[5]).toMatchObject({ action: 'read', actor: 'contract-5', at: entry(5).at });
         const batch = await store.audit.scanEntries(start.size + 1, head.size + 1);
         expect(batch.count).toBe(37);
-        expect([...batch.lengths]).toEqual(rows.map((r) => r.canonical.length));
-        expect(
-          batch.bytes.equals(
-            Buffer.concat(rows.flatMap((r, i) => (i === 0 ? [r.canonical] : [Buffer.of(0), r.canonical]))),
-          ),
-        ).toBe(true);
-        expect(batch.subjects.split(',')).toEqual(
-          rows.map((r) => (r.subjectRef === null ? '-' : `=${r.subjectRef}`)),
+        // canonical, 0x01, "=<subject>" or "-"; 0x00 between entries.
+        const joined = rows.map((r) =>
+          Buffer.concat([
+            r.canonical,
+            Buffer.of(1),
+            Buffer.from(r.subjectRef === null ? '-' : `=${r.subjectRef}`),
+          ]),
         );
+        expect(
+          batch.bytes.equals(Buffer.concat(joined.flatMap((b, i) => (i === 0 ? [b] : [Buffer.of(0), b])))),
+        ).toBe(true);
         expect((await store.audit.scanEntries(head.size + 1, head.size + 10)).count).toBe(0);
 
         const from = nodeCount(start.size);
@@ -809,6 +811,54 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>)
           }),
         ).rejects.toThrow('roll back');
         expect(await store.audit.latestCheckpoint()).toBeUndefined();
+      });
+
+      it('prunes a prefix of entries and nodes, keeping the nodes asked for, and records the state', async () => {
+        const { appendAudit } = await import('../../src/services/audit.js');
+        const { nodeCount, nodeId } = await import('../../src/domain/audit/tree.js');
+        expect(await store.audit.retention()).toEqual({ prunedSize: 0, prunedAt: null, pruneSeq: null });
+        await expect(
+          store.transaction(async (tx) => {
+            await appendAudit(
+              tx,
+              Array.from({ length: 40 }, (_, i) => entry(i)),
+            );
+            const head = await tx.audit.lockHead();
+            const boundary = 24;
+            const keep = [nodeId(4, 0), nodeId(3, 2)]; // leaves [0, 16) and [16, 24)
+            const state = {
+              prunedSize: boundary,
+              prunedAt: '2026-10-01T00:00:00.000Z',
+              pruneSeq: head.size + 1,
+            };
+            await expect(
+              tx.audit.prune(state, nodeCount(boundary), [...keep, nodeCount(head.size) + 99]),
+            ).rejects.toThrow();
+            await tx.audit.prune(state, nodeCount(boundary), keep);
+            expect(await tx.audit.retention()).toEqual(state);
+            expect(await tx.audit.range(1, boundary + 1)).toEqual([]);
+            expect((await tx.audit.range(boundary + 1, boundary + 2))[0]?.seq).toBe(boundary + 1);
+            expect((await tx.audit.nodeRange(0, nodeCount(boundary))).map((n) => n.id)).toEqual(keep);
+            const stats = await tx.audit.stats(nodeCount(boundary));
+            expect(stats.entries).toEqual({ count: head.size - boundary, min: boundary + 1, max: head.size });
+            expect(stats.nodes).toEqual({
+              count: nodeCount(head.size) - nodeCount(boundary),
+              min: nodeCount(boundary),
+              max: nodeCount(head.size) - 1,
+            });
+            expect(await tx.audit.strays(head.size, nodeCount(head.size), 10, boundary)).toEqual({
+              seqs: [],
+              nodeIds: [],
+            });
+            // A later prune replaces the state.
+            const later = { prunedSize: 32, prunedAt: '2027-01-01T00:00:00.000Z', pruneSeq: head.size + 2 };
+            await tx.audit.prune(later, nodeCount(32), [nodeId(5, 0)]);
+            expect(await tx.audit.retention()).toEqual(later);
+            expect((await tx.audit.nodeRange(0, nodeCount(32))).map((n) => n.id)).toEqual([nodeId(5, 0)]);
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.audit.retention()).toEqual({ prunedSize: 0, prunedAt: null, pruneSeq: null });
       });
     });
 

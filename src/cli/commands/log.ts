@@ -14,6 +14,12 @@ interface VerifyOptions {
   batch: string;
 }
 
+interface PruneOptions {
+  config?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
 interface CheckpointOptions {
   config?: string;
   export?: string;
@@ -62,7 +68,7 @@ export function logCommand(program: Command, io: CliIO): void {
         else {
           const rate = report.seconds > 0 ? Math.round(report.treeSize / report.seconds) : report.treeSize;
           const lines = [
-            `entries      ${report.treeSize}`,
+            `entries      ${report.treeSize}${report.prunedSize > 0 ? ` (leaves before ${report.prunedSize} pruned; verified from there)` : ''}`,
             `root         ${report.rootHash}`,
             `nodes        ${report.nodesChecked} checked`,
             `checkpoints  ${report.checkpointsChecked} checked${report.signaturesChecked ? ', signatures verified' : ''}`,
@@ -124,6 +130,39 @@ export function logCommand(program: Command, io: CliIO): void {
             `${created ? 'Signed' : 'Exported the latest'} checkpoint at size ${checkpoint.treeSize} to ${resolve(io.cwd, opts.export)}.\nKeep it off-site; check it later with: custodian log verify --from-checkpoint <file>\n`,
           );
         } else io.out(checkpoint.note);
+      } finally {
+        await runtime.close();
+      }
+    });
+
+  log
+    .command('prune')
+    .description(
+      'remove the oldest whole sealed segments whose entries are all past their retention (audit.retention), keeping every checkpoint; the log must verify first, and the prune is itself audited',
+    )
+    .option('--config <file>', 'configuration file')
+    .option('--dry-run', 'say what would be pruned, change nothing')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: PruneOptions) => {
+      const runtime = await openRuntime(loadFor(io, opts.config).config, { checkpoints: false });
+      try {
+        const report = await runtime.auditLog.prune({ dryRun: opts.dryRun ?? false });
+        if (opts.json) io.out(`${JSON.stringify(report)}\n`);
+        else {
+          const verb = report.dryRun ? 'Would prune' : 'Pruned';
+          const lines = [
+            report.prunedSize === report.from
+              ? `Nothing to prune: the kept log starts at leaf ${report.from}.`
+              : `${verb} ${report.segments} sealed segment(s): ${report.entries} entries, leaves ${report.from} to ${report.prunedSize - 1}; ${report.keptNodes} tree nodes kept for proofs.`,
+            ...(report.next
+              ? [
+                  `The segment of leaves ${report.next.start} to ${report.next.end - 1} is kept until ${report.next.keepUntil}.`,
+                ]
+              : []),
+            ...(report.leafIndex === undefined ? [] : [`The prune is recorded as leaf ${report.leafIndex}.`]),
+          ];
+          io.out(`${lines.join('\n')}\n`);
+        }
       } finally {
         await runtime.close();
       }

@@ -59,6 +59,11 @@ export interface AnomalyHit {
   readonly lastSeq: number;
   /** Subject pseudonyms (hex keyed hashes), at most `maxSubjectRefs`. */
   readonly subjectRefs: readonly string[];
+  /**
+   * repeated-denied: how many of the attempts in the window withheld fields for each reason
+   * (`no-consent`, `training-expired` …); an attempt with several reasons counts for each.
+   */
+  readonly reasons?: Readonly<Record<string, number>>;
 }
 
 /** Actions that disclose a subject's data to the actor. */
@@ -72,12 +77,15 @@ interface Event {
   readonly ms: number;
   readonly subject: string | null;
   readonly weight: number;
+  readonly reasons?: readonly string[];
 }
 
 /** Events of one actor inside a window, oldest first, with distinct subjects counted. */
 class Window {
   readonly events: Event[] = [];
   readonly subjects = new Map<string, number>();
+  /** Withhold reasons of the events inside the window, counted. */
+  readonly reasons = new Map<string, number>();
   total = 0;
   #head = 0;
   constructor(readonly ms: number) {}
@@ -86,6 +94,7 @@ class Window {
     this.events.push(event);
     this.total += event.weight;
     if (event.subject !== null) this.subjects.set(event.subject, (this.subjects.get(event.subject) ?? 0) + 1);
+    for (const reason of event.reasons ?? []) this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
     while (this.#head < this.events.length && this.events[this.#head]!.ms <= event.ms - this.ms) {
       const old = this.events[this.#head++]!;
       this.total -= old.weight;
@@ -93,6 +102,11 @@ class Window {
         const n = (this.subjects.get(old.subject) ?? 1) - 1;
         if (n <= 0) this.subjects.delete(old.subject);
         else this.subjects.set(old.subject, n);
+      }
+      for (const reason of old.reasons ?? []) {
+        const n = (this.reasons.get(reason) ?? 1) - 1;
+        if (n <= 0) this.reasons.delete(reason);
+        else this.reasons.set(reason, n);
       }
     }
     if (this.#head > 1024 && this.#head * 2 > this.events.length) {
@@ -190,7 +204,9 @@ export class AnomalyRuleSet {
       const d = entry.decision;
       if (d !== undefined && d.withheld.length > 0 && d.clear.length === 0 && d.masked.length === 0) {
         const dw = this.#window(this.#denied, actor, r.repeatedDenied.windowMinutes);
-        dw.add({ seq, ms, subject: entry.subject, weight: 1 });
+        // Entries written before the reasons were recorded count as `unrecorded`.
+        const reasons = d.withheldReasons?.length ? d.withheldReasons : ['unrecorded'];
+        dw.add({ seq, ms, subject: entry.subject, weight: 1, reasons });
         if (dw.total >= r.repeatedDenied.maxAttempts)
           hits.push(this.#windowHit('repeated-denied', 'warning', actor, role, dw, seq, entry.at, dw.total));
       }
@@ -257,6 +273,9 @@ export class AnomalyRuleSet {
       firstSeq: first.seq,
       lastSeq: seq,
       subjectRefs: refs,
+      ...(w.reasons.size > 0
+        ? { reasons: Object.fromEntries([...w.reasons].sort(([a], [b]) => (a < b ? -1 : 1))) }
+        : {}),
     };
   }
 }

@@ -37,12 +37,18 @@ export type AuditAction =
   | 'privacy.sign-out'
   | 'privacy.notice'
   | 'privacy.request'
-  | 'privacy.embed-token';
+  | 'privacy.embed-token'
+  | 'audit.prune';
 
 export interface AuditDecisionSummary {
   readonly clear: readonly string[];
   readonly masked: readonly string[];
   readonly withheld: readonly string[];
+  /**
+   * Why fields were withheld: the access rules' reasons (`no-consent`, `training-expired`,
+   * `purpose-not-permitted` …), sorted, each once; absent when nothing was withheld.
+   */
+  readonly withheldReasons?: readonly string[];
 }
 
 export interface AuditEntry {

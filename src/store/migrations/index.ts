@@ -9,6 +9,7 @@ import { consent } from './0006-consent.js';
 import { imports } from './0007-imports.js';
 import { incidents } from './0008-incidents.js';
 import { privacyCentre } from './0009-privacy-centre.js';
+import { auditRetention } from './0010-audit-retention.js';
 import { exportReceiver } from './0011-export-receiver.js';
 import { dropUnusedKeyIndex } from './0012-drop-unused-key-index.js';
 
@@ -29,6 +30,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0007-imports': imports(types),
         '0008-incidents': incidents(types),
         '0009-privacy-centre': privacyCentre(types),
+        '0010-audit-retention': auditRetention(types),
         '0011-export-receiver': exportReceiver(),
         '0012-drop-unused-key-index': dropUnusedKeyIndex(),
       });

@@ -6,6 +6,7 @@ import type {
   AuditNode,
   AuditNodeBatch,
   AuditRepository,
+  AuditRetentionState,
   AuditRow,
   AuditTableStats,
 } from '../store.js';
@@ -14,25 +15,24 @@ import type { AuditCheckpointTable, AuditLogTable, Database } from '../types.js'
 /** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 2000;
 const ZERO = Buffer.from([0]);
+const ONE = Buffer.from([1]);
 
 /**
  * The batch scans concatenate a range of rows into one value, so a verifier reads a million
- * entries without a million row objects. The aggregate differs between engines: SQLite's
- * `group_concat` yields text (cast back to a blob, byte for byte) and follows the ordered
- * subquery; PostgreSQL's `string_agg` over bytea takes its own `ORDER BY`.
+ * entries without a million row objects — one aggregate per batch, which costs SQLite about half
+ * of three separate ones (bytes, lengths, subjects). The aggregate differs between engines:
+ * SQLite's `group_concat` yields text (cast back to a blob, byte for byte) and follows the
+ * ordered subquery; PostgreSQL's `string_agg` over bytea takes its own `ORDER BY`.
  */
 function entryScan(pg: boolean, from: number, to: number) {
   return pg
-    ? sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number | string }>`
-        select string_agg(canonical, '\\x00'::bytea order by seq) as bytes,
-               string_agg(length(canonical)::text, ',' order by seq) as lengths,
-               string_agg(case when subject_ref is null then '-' else '=' || subject_ref end, ',' order by seq) as subjects,
+    ? sql<{ bytes: Buffer | null; n: number | string }>`
+        select string_agg(canonical || '\\x01'::bytea || convert_to(coalesce('=' || subject_ref, '-'), 'UTF8'),
+                          '\\x00'::bytea order by seq) as bytes,
                count(*) as n
         from audit_log where seq >= ${from} and seq < ${to}`
-    : sql<{ bytes: Buffer | null; lengths: string | null; subjects: string | null; n: number }>`
-        select cast(group_concat(canonical, ${ZERO}) as blob) as bytes,
-               group_concat(length(canonical)) as lengths,
-               group_concat(case when subject_ref is null then '-' else '=' || subject_ref end) as subjects,
+    : sql<{ bytes: Buffer | null; n: number }>`
+        select cast(group_concat(canonical || ${ONE} || ifnull('=' || subject_ref, '-'), ${ZERO}) as blob) as bytes,
                count(*) as n
         from (select canonical, subject_ref from audit_log where seq >= ${from} and seq < ${to} order by seq)`;
 }
@@ -50,22 +50,6 @@ function nodeScan(pg: boolean, from: number, to: number) {
 function asBuffer(value: Buffer | null | undefined): Buffer {
   if (value === null || value === undefined) return Buffer.alloc(0);
   return Buffer.isBuffer(value) ? value : Buffer.from(value);
-}
-
-function parseLengths(text: string | null, count: number): Uint32Array {
-  const lengths = new Uint32Array(count);
-  if (text === null) return lengths;
-  let k = 0;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 44) {
-      lengths[k++] = n;
-      n = 0;
-    } else n = n * 10 + (c - 48);
-  }
-  lengths[k] = n;
-  return lengths;
 }
 
 /** The last head a process saw (shared by the repositories of one store); a guess, never trusted. */
@@ -217,13 +201,7 @@ export class KyselyAuditRepository implements AuditRepository {
   async scanEntries(from: number, to: number): Promise<AuditEntryBatch> {
     const { rows } = await entryScan(this.#pg, from, to).execute(this.#db);
     const row = rows[0];
-    const count = Number(row?.n ?? 0);
-    return {
-      count,
-      bytes: asBuffer(row?.bytes),
-      lengths: parseLengths(row?.lengths ?? null, count),
-      subjects: row?.subjects ?? '',
-    };
+    return { count: Number(row?.n ?? 0), bytes: asBuffer(row?.bytes) };
   }
 
   async scanNodes(from: number, to: number): Promise<AuditNodeBatch> {
@@ -232,7 +210,7 @@ export class KyselyAuditRepository implements AuditRepository {
     return { count: Number(row?.n ?? 0), bytes: asBuffer(row?.bytes) };
   }
 
-  async stats(): Promise<{ entries: AuditTableStats; nodes: AuditTableStats }> {
+  async stats(nodesFrom?: number): Promise<{ entries: AuditTableStats; nodes: AuditTableStats }> {
     const entries = await this.#db
       .selectFrom('audit_log')
       .select((eb) => [
@@ -244,6 +222,7 @@ export class KyselyAuditRepository implements AuditRepository {
     const nodes = await this.#db
       .selectFrom('audit_nodes')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
+      .$if(nodesFrom !== undefined, (qb) => qb.where('id', '>=', nodesFrom!))
       .executeTakeFirstOrThrow();
     const stat = (r: { n: unknown; lo: unknown; hi: unknown }): AuditTableStats => ({
       count: Number(r.n),
@@ -257,11 +236,12 @@ export class KyselyAuditRepository implements AuditRepository {
     size: number,
     nodeCount: number,
     limit: number,
+    prunedSize = 0,
   ): Promise<{ seqs: number[]; nodeIds: number[] }> {
     const seqs = await this.#db
       .selectFrom('audit_log')
       .select('seq')
-      .where((eb) => eb.or([eb('seq', '<', 1), eb('seq', '>', size)]))
+      .where((eb) => eb.or([eb('seq', '<=', prunedSize), eb('seq', '>', size)]))
       .orderBy('seq')
       .limit(limit)
       .execute();
@@ -273,6 +253,39 @@ export class KyselyAuditRepository implements AuditRepository {
       .limit(limit)
       .execute();
     return { seqs: seqs.map((r) => Number(r.seq)), nodeIds: nodeIds.map((r) => Number(r.id)) };
+  }
+
+  async retention(): Promise<AuditRetentionState> {
+    const row = await this.#db
+      .selectFrom('audit_retention')
+      .selectAll()
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    if (row === undefined) return { prunedSize: 0, prunedAt: null, pruneSeq: null };
+    return {
+      prunedSize: Number(row.pruned_size),
+      prunedAt: row.pruned_at,
+      pruneSeq: Number(row.prune_seq),
+    };
+  }
+
+  async prune(state: AuditRetentionState, nodesBelow: number, keep: readonly number[]): Promise<void> {
+    // The nodes that stay are read, the whole range deleted in one statement, and they go back.
+    const kept = await this.nodes(keep);
+    if (kept.size !== new Set(keep).size) throw new Error('a node the pruned log must keep is missing');
+    await this.#db.deleteFrom('audit_log').where('seq', '<=', state.prunedSize).execute();
+    await this.#db.deleteFrom('audit_nodes').where('id', '<', nodesBelow).execute();
+    await this.insertNodes([...kept].map(([id, hash]) => ({ id, hash })));
+    const values = {
+      pruned_size: state.prunedSize,
+      pruned_at: state.prunedAt ?? '',
+      prune_seq: state.pruneSeq ?? 0,
+    };
+    await this.#db
+      .insertInto('audit_retention')
+      .values({ id: 1, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .execute();
   }
 
   async insertCheckpoint(c: AuditCheckpointRecord): Promise<boolean> {
