@@ -92,6 +92,11 @@ export const ERROR_CODES = {
     exit: 2,
   },
   ERR_CONSENT_INVALID: { status: 422, title: 'The consent request is not valid', exit: 2 },
+  ERR_CONSENT_WITHDRAWN: {
+    status: 409,
+    title: 'The customer withdrew or refused consent for this purpose',
+    exit: 2,
+  },
   ERR_CONSENT_GUARDIAN_REQUIRED: {
     status: 422,
     title: 'A customer under 14 needs a guardian’s consent',

@@ -413,6 +413,15 @@ export class ConsentService implements ConsentSource {
     return consentFacts(history, await tx.policies.list(), purpose, await minor());
   }
 
+  /** For the vault: whether the subject's latest purpose-consent event for `purpose` says no (R4). */
+  async declined(tx: Repositories, subjectId: string, purpose: string): Promise<boolean> {
+    const latest = (await tx.consents.listForSubject(subjectId))
+      .map(toEvent)
+      .filter((e) => e.purpose === purpose && e.kind === 'purpose')
+      .at(-1);
+    return latest !== undefined && latest.action !== 'grant';
+  }
+
   /** The purpose as the data map declares it now; only consent-based purposes take consents. */
   #consentPurpose(id: string): Purpose {
     const purpose = this.#o.datamap.purposes.find((p) => p.id === id);

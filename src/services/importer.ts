@@ -127,6 +127,7 @@ const ROW_LEVEL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_SUBJECT_AMBIGUOUS',
   'ERR_SUBJECT_ERASED',
   'ERR_SUBJECT_NOT_FOUND',
+  'ERR_CONSENT_WITHDRAWN',
 ]);
 
 export interface WriterOptions {

@@ -141,7 +141,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       nonces,
       afterErase: () => store.scrub(),
       readAudit: (entries) => readAudit.append(entries),
-      consent: { facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor) },
+      consent: {
+        facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor),
+        declined: (tx, subjectId, purpose) => consent.declined(tx, subjectId, purpose),
+      },
     });
     const consent: ConsentService = new ConsentService({
       store,

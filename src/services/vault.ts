@@ -135,6 +135,11 @@ export interface ConsentSource {
     purpose: string,
     minor: () => Promise<boolean>,
   ): Promise<ConsentFacts>;
+  /**
+   * Whether the subject's latest word on `purpose` is a withdrawal or a refusal, inside the
+   * collect's unit of work: collecting more for that purpose is processing too (R4).
+   */
+  declined(tx: Repositories, subjectId: string, purpose: string): Promise<boolean>;
 }
 
 /**
@@ -580,6 +585,7 @@ export class Vault {
 
     const keys = new Map<string, SubjectKey>();
     const known = [...new Set(ids.filter((id) => !created.has(id)))];
+    await this.#refuseDeclined(tx, prepared, ids, created);
     if (known.length > 0) {
       await tx.subjects.lockMany(known);
       const subjects = new Map((await tx.subjects.getMany(known)).map((s) => [s.id, s]));
@@ -606,6 +612,34 @@ export class Vault {
       await tx.keys.insertMany(records);
     }
     return ids.map((subjectId, i) => ({ subjectId, key: keys.get(subjectId)!, created: creators.has(i) }));
+  }
+
+  /**
+   * R4 (PIPL Art. 15): once a customer withdrew or refused consent for a purpose, nothing more is
+   * collected for it. A new subject has said nothing yet; the merchant records their consent next.
+   */
+  async #refuseDeclined(
+    tx: Repositories,
+    prepared: readonly PreparedCollect[],
+    ids: readonly string[],
+    created: ReadonlySet<string>,
+  ): Promise<void> {
+    const checked = new Set<string>();
+    for (const [i, p] of prepared.entries()) {
+      const subjectId = ids[i]!;
+      const purpose = p.input.purpose;
+      if (created.has(subjectId) || !this.#o.policy.consentBased(purpose)) continue;
+      if (checked.has(`${subjectId}|${purpose}`)) continue;
+      checked.add(`${subjectId}|${purpose}`);
+      // Without a ledger no consent can be known, so nothing is collected (fail closed).
+      if (this.#o.consent === undefined || (await this.#o.consent.declined(tx, subjectId, purpose))) {
+        throw new CustodianError(
+          'ERR_CONSENT_WITHDRAWN',
+          `the customer withdrew or refused consent for purpose "${purpose}"`,
+          { details: { purpose } },
+        );
+      }
+    }
   }
 
   #identityRow(subjectId: string, key: SubjectKey, identity: PreparedIdentity, at: string): IdentityRecord {

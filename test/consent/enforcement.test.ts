@@ -123,6 +123,26 @@ describe('consent enforcement at use', () => {
 
     clock = new Date(clock.getTime() + 60_000);
     await record(id, { action: 'withdraw' });
+    // Withdrawal stops processing (R4): nothing more is collected for marketing, while the
+    // necessary purposes carry on; a new grant opens it again.
+    const stored = await t.store.records.listForSubject(id);
+    expect(
+      await codeOf(
+        t.runtime.vault.collect(tester, {
+          collection: 'profile',
+          subjectId: id,
+          fields: { name: '王芳' },
+          purpose: 'marketing',
+        }),
+      ),
+    ).toBe('ERR_CONSENT_WITHDRAWN');
+    expect(await t.store.records.listForSubject(id)).toHaveLength(stored.length);
+    await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      subjectId: id,
+      fields: { phone: '13812345678' },
+      purpose: 'customer-service',
+    });
     const withdrawn = fields(await t.runtime.vault.read(marketer, id, 'marketing'));
     expect(withdrawn['name']).toEqual({ access: 'withheld', reason: 'no-consent' });
     expect(withdrawn['lastLocation']).toEqual({ access: 'withheld', reason: 'no-consent' });
@@ -136,6 +156,15 @@ describe('consent enforcement at use', () => {
     );
     const entry = JSON.parse(last.at(-1)!.canonical.toString('utf8')) as { decision: { withheld: string[] } };
     expect(entry.decision.withheld).toContain('profile.name');
+
+    clock = new Date(clock.getTime() + 60_000);
+    await record(id);
+    await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      subjectId: id,
+      fields: { name: '王芳' },
+      purpose: 'marketing',
+    });
   });
 
   it('never gates purposes necessary for the service (PIPL Art. 16)', async () => {
