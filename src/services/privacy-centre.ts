@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { NotifyConfig, PrivacyCentreConfig } from '../config/schema.js';
 import { normalizeEmail, normalizePhone, type BlindIndexer } from '../crypto/blind-index.js';
+import { hashToken } from '../crypto/tokens.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import { CustodianError } from '../domain/errors.js';
 import { maskEmail, maskPhone } from '../domain/masking.js';
@@ -147,8 +148,9 @@ export interface NoticeInput {
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const CODE = /^\d{6}$/;
 
-export function hashSessionId(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+/** Constant-time equality that answers false, not throws, for different lengths. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export class PrivacyCentre {
@@ -231,7 +233,7 @@ export class PrivacyCentre {
       if (
         row.subjectId === null ||
         !CODE.test(code) ||
-        !timingSafeEqual(this.#codeHash(challenge, code), row.codeHash)
+        !sameBytes(this.#codeHash(challenge, code), row.codeHash)
       )
         return 'wrong' as const;
       const subject = await tx.subjects.get(row.subjectId);
@@ -239,7 +241,7 @@ export class PrivacyCentre {
       if (!(await tx.privacy.useCode(challenge, at.toISOString()))) return undefined;
       const token = randomBytes(32).toString('base64url');
       await tx.privacy.insertSession({
-        idHash: hashSessionId(token),
+        idHash: hashToken(token),
         subjectId: row.subjectId,
         createdAt: at.toISOString(),
         expiresAt: new Date(at.getTime() + this.sessionSeconds * 1000).toISOString(),
@@ -270,7 +272,7 @@ export class PrivacyCentre {
   async authenticate(token: string | undefined): Promise<{ subjectId: string; idHash: Buffer }> {
     const fail = () => new CustodianError('ERR_PRIVACY_SESSION_INVALID', 'sign in to the privacy centre');
     if (token === undefined || !SESSION_TOKEN.test(token)) throw fail();
-    const idHash = hashSessionId(token);
+    const idHash = hashToken(token);
     const session = await this.#o.store.privacy.session(idHash);
     if (session === undefined || session.revokedAt !== null) throw fail();
     if (Date.parse(session.expiresAt) <= this.#o.now().getTime()) throw fail();
@@ -281,7 +283,7 @@ export class PrivacyCentre {
 
   async signOut(token: string | undefined): Promise<boolean> {
     if (token === undefined || !SESSION_TOKEN.test(token)) return false;
-    const idHash = hashSessionId(token);
+    const idHash = hashToken(token);
     const at = this.#o.now().toISOString();
     return this.#o.store.transaction(async (tx) => {
       const session = await tx.privacy.session(idHash);
@@ -305,9 +307,7 @@ export class PrivacyCentre {
   }
 
   checkCsrf(idHash: Buffer, sent: string | undefined): void {
-    const expected = Buffer.from(this.csrfToken(idHash));
-    const given = Buffer.from(sent ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    if (!sameBytes(Buffer.from(sent ?? ''), Buffer.from(this.csrfToken(idHash))))
       throw new CustodianError('ERR_CSRF_REJECTED', 'the form did not carry this session’s CSRF token');
   }
 
@@ -412,9 +412,7 @@ export class PrivacyCentre {
     if (token === undefined || token.length > 512) throw fail();
     const [payload, mac, extra] = token.split('.');
     if (payload === undefined || mac === undefined || extra !== undefined) throw fail();
-    const expected = this.#hmac('embed', payload);
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail();
+    if (!sameBytes(Buffer.from(mac, 'base64url'), this.#hmac('embed', payload))) throw fail();
     let claims: { s?: unknown; e?: unknown };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; e?: unknown };

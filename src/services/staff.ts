@@ -6,7 +6,7 @@
  * AES-256-GCM envelope under the staff-secrets key (HKDF of the index root), the session id only
  * as its SHA-256. Nothing here ever returns or logs one of them after it was shown once.
  */
-import { createHash, createSecretKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
+import { createSecretKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
 import { hash as argon2Hash, parseOptions as argon2Options, verify as argon2Verify } from '@node-rs/argon2';
 import { generateSecret, generateURI, verify as verifyOtp } from 'otplib';
 import type { AccessConfig } from '../config/schema.js';
@@ -14,6 +14,7 @@ import { parseDuration } from '../config/duration.js';
 import { AES_256_GCM } from '../crypto/aead.js';
 import { hkdf } from '../crypto/blind-index.js';
 import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
+import { hashToken } from '../crypto/tokens.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { RoleSpec } from '../domain/access/roles.js';
 import { CustodianError } from '../domain/errors.js';
@@ -302,10 +303,6 @@ function newEnrolment(username: string): TotpEnrolment {
 
 /** Session ids are 256 bits from the CSPRNG, base64url; only their SHA-256 is stored. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
-
-export function hashSessionToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
 
 /** `last_seen_at` is written at most this often, so a busy session is not a write per request. */
 const SESSION_TOUCH_MS = 60_000;
@@ -671,9 +668,9 @@ export class StaffService {
       if (!swapped) throw invalid();
       let rotated = false;
       if (input.currentSession !== undefined && SESSION_TOKEN.test(input.currentSession))
-        rotated = await tx.sessions.revoke(hashSessionToken(input.currentSession), at.toISOString());
+        rotated = await tx.sessions.revoke(hashToken(input.currentSession), at.toISOString());
       await tx.sessions.insert({
-        idHash: hashSessionToken(token),
+        idHash: hashToken(token),
         staffId: staff.id,
         createdAt: at.toISOString(),
         lastSeenAt: at.toISOString(),
@@ -689,7 +686,7 @@ export class StaffService {
   async signOut(token: string): Promise<boolean> {
     if (!SESSION_TOKEN.test(token)) return false;
     const at = this.#d.now();
-    const idHash = hashSessionToken(token);
+    const idHash = hashToken(token);
     return this.#d.store.transaction(async (tx) => {
       const session = await tx.sessions.byHash(idHash);
       if (session === undefined || !(await tx.sessions.revoke(idHash, at.toISOString()))) return false;
@@ -708,7 +705,7 @@ export class StaffService {
       new CustodianError('ERR_AUTH_INVALID', 'the session is not valid; sign in again');
     if (!SESSION_TOKEN.test(token)) throw fail();
     const at = this.#d.now();
-    const idHash = hashSessionToken(token);
+    const idHash = hashToken(token);
     const session = await this.#d.store.sessions.byHash(idHash);
     if (session === undefined || session.revokedAt !== null) throw fail();
     const idleMs = this.#d.access.session.idleMinutes * 60_000;
