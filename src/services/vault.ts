@@ -559,7 +559,6 @@ export class Vault {
         match(lookupKey(m), m.subjectId);
 
     const current = this.#o.indexer.currentVersion;
-    const created = new Set<string>();
     /** Which records created a subject: only the first record of a new buyer reports `created`. */
     const creators = new Set<number>();
     const ids = prepared.map((p, i) => {
@@ -574,7 +573,6 @@ export class Vault {
         subjectId = [...found][0];
         if (subjectId === undefined) {
           subjectId = uuidv7(Date.parse(at));
-          created.add(subjectId);
           creators.add(i);
         }
       }
@@ -583,6 +581,7 @@ export class Vault {
       return subjectId;
     });
 
+    const created = new Set([...creators].map((i) => ids[i]!));
     const keys = new Map<string, SubjectKey>();
     const known = [...new Set(ids.filter((id) => !created.has(id)))];
     await this.#refuseDeclined(tx, prepared, ids, created);
