@@ -8,15 +8,9 @@ import { openRuntime } from '../../src/services/runtime.js';
 import { initProject } from '../../src/services/setup.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
+import { readEntry } from '../support/audit.js';
 
-const entry = (i: number) => ({
-  v: 1 as const,
-  at: new Date(1_767_225_600_000 + i * 1000).toISOString(),
-  action: 'read' as const,
-  actor: { id: 'tok-cli', role: 'operator' },
-  subject: (i * 31).toString(16).padStart(32, '0'),
-  purpose: 'order-fulfilment',
-});
+const entry = readEntry;
 
 describe('custodian log', () => {
   const dir = tempDir('custodian-log-cli-');

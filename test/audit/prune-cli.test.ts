@@ -6,18 +6,12 @@ import { openRuntime } from '../../src/services/runtime.js';
 import { initProject } from '../../src/services/setup.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
+import { readEntry } from '../support/audit.js';
 
 /** Entries written (and a checkpoint signed) long before the CLI runs: past six months. */
 const OLD = new Date('2024-01-10T00:00:00.000Z');
 
-const entry = (i: number) => ({
-  v: 1 as const,
-  at: new Date(OLD.getTime() + i * 1000).toISOString(),
-  action: 'read' as const,
-  actor: { id: 'tok-cli', role: 'operator' },
-  subject: (i * 31).toString(16).padStart(32, '0'),
-  purpose: 'order-fulfilment',
-});
+const entry = (i: number) => readEntry(i, OLD);
 
 describe('custodian log prune', () => {
   const dir = tempDir('custodian-log-prune-');
