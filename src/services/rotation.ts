@@ -166,7 +166,10 @@ export class KeyRotation {
 
   async #rotateSubject(subjectId: string, cutoff: string): Promise<void> {
     const { store, keyring } = this.#d;
-    const at = this.#d.now().toISOString();
+    // The run's own keys are stamped strictly after its cutoff, even within the same millisecond,
+    // so a resumed run tells them from older keys: a key made at the cutoff instant by a collect is
+    // rotated, one this run made is not rotated twice.
+    const at = new Date(Math.max(this.#d.now().getTime(), Date.parse(cutoff) + 1)).toISOString();
     await store.transaction(async (tx) => {
       await tx.subjects.lock(subjectId);
       const subject = await tx.subjects.get(subjectId);
@@ -175,8 +178,6 @@ export class KeyRotation {
         subject === undefined ||
         subject.erasedAt !== null ||
         current === undefined ||
-        // Strictly newer: a key made in the same millisecond the run began is rotated too (a
-        // resumed run may redo such a key, which is harmless; skipping it would leave it behind).
         current.createdAt > cutoff
       )
         return;

@@ -136,6 +136,37 @@ describe('key rotation', () => {
     expect((await f.rt.rotation.status()).keys.byVersion).toEqual([{ version: 3, keys: 20 }]);
   });
 
+  it('tells keys made at the cutoff instant from its own when the clock stands still, and resumes exactly', async () => {
+    const dir = tempDir('custodian-rot-still-');
+    cleanups.push(dir.remove);
+    const { configPath } = await initProject({ dir: dir.path });
+    const still = new Date('2026-11-29T08:00:00.000Z');
+    const rt = await openRuntime(loadConfig({ explicit: configPath, env: {} }).config, {
+      roles: TEST_ROLES,
+      now: () => still,
+      checkpoints: false,
+      anomalies: false,
+    });
+    cleanups.push(() => rt.close());
+    for (const c of generateCustomers('rotation-still', 4))
+      await rt.vault.collect(operator, {
+        collection: 'profile',
+        identities: { oaid: c.oaid },
+        fields: { name: c.name },
+        purpose: 'customer-service',
+      });
+    await expect(
+      rt.rotation.rotateSubjects({
+        batchSize: 2,
+        onProgress: () => {
+          throw new Error('killed midway');
+        },
+      }),
+    ).rejects.toThrow('killed midway');
+    await rt.rotation.rotateSubjects({ batchSize: 2 });
+    expect((await rt.rotation.status()).keys.byVersion).toEqual([{ version: 2, keys: 4 }]);
+  });
+
   it('rotates the blind-index key; lookups work during and after', async () => {
     const f = await fixture(12);
     await f.rt.close();
