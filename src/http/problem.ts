@@ -72,14 +72,14 @@ export function sendProblem(
 }
 
 /**
- * The one error handler. Known errors keep their code; validation errors list paths, never the
- * input values; everything else becomes an opaque 500 with only a request id (aesthetics habit 5).
+ * The problem an error answers with. Known errors keep their code; validation errors list paths,
+ * never the input values; everything else becomes an opaque 500 with only a request id (aesthetics
+ * habit 5). Logs what must be logged, once.
  */
-export function handleError(
+export function problemOf(
   error: FastifyError | Error,
   request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
+): { problem: Problem; headers: Record<string, string> } {
   const requestId = request.id;
   if (error instanceof CustodianError) {
     const headers: Record<string, string> =
@@ -87,11 +87,10 @@ export function handleError(
         ? { 'www-authenticate': 'Bearer' }
         : {};
     if (error.status >= 500) request.log.error({ err: safeError(error) }, 'request failed');
-    return sendProblem(
-      reply,
-      problemFor(error.code, requestId, { detail: error.message, details: error.details }),
+    return {
+      problem: problemFor(error.code, requestId, { detail: error.message, details: error.details }),
       headers,
-    );
+    };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
@@ -99,33 +98,43 @@ export function handleError(
       path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
       message: v.message ?? 'invalid',
     }));
-    return sendProblem(
-      reply,
-      problemFor('ERR_VALIDATION_FAILED', requestId, {
+    return {
+      problem: problemFor('ERR_VALIDATION_FAILED', requestId, {
         detail: `the ${where} does not match its schema`,
         errors,
       }),
-    );
+      headers: {},
+    };
   }
   if (isResponseSerializationError(error)) {
     request.log.error({ err: safeError(error) }, 'response did not match its schema');
-    return sendProblem(reply, problemFor('ERR_SERVER_INTERNAL', requestId));
+    return { problem: problemFor('ERR_SERVER_INTERNAL', requestId), headers: {} };
   }
   const status = (error as FastifyError).statusCode;
   const fastifyCode = (error as FastifyError).code;
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return sendProblem(reply, problemFor('ERR_PAYLOAD_TOO_LARGE', requestId));
+    return { problem: problemFor('ERR_PAYLOAD_TOO_LARGE', requestId), headers: {} };
   if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return sendProblem(reply, problemFor('ERR_MEDIA_TYPE_UNSUPPORTED', requestId));
+    return { problem: problemFor('ERR_MEDIA_TYPE_UNSUPPORTED', requestId), headers: {} };
   if (status !== undefined && status >= 400 && status < 500) {
     // Malformed JSON, bad content length and the like: the client's fault, described without echoing input.
-    return sendProblem(
-      reply,
-      problemFor('ERR_VALIDATION_FAILED', requestId, { detail: 'the request could not be parsed' }),
-    );
+    return {
+      problem: problemFor('ERR_VALIDATION_FAILED', requestId, { detail: 'the request could not be parsed' }),
+      headers: {},
+    };
   }
   request.log.error({ err: safeError(error) }, 'unexpected error');
-  return sendProblem(reply, problemFor('ERR_SERVER_INTERNAL', requestId));
+  return { problem: problemFor('ERR_SERVER_INTERNAL', requestId), headers: {} };
+}
+
+/** The one error handler: every error as problem+json. */
+export function handleError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { problem, headers } = problemOf(error, request);
+  return sendProblem(reply, problem, headers);
 }
 
 /**

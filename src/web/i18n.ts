@@ -87,6 +87,15 @@ const zh = {
   'account.status.received': '已收到',
   'account.signedOut': '您已退出登录。',
   'footer.controller': '个人信息处理者：{name}（{contact}）',
+  'error.heading': '无法完成此操作',
+  'error.session': '您的登录已过期或尚未登录，请重新登录。',
+  'error.forbidden': '此请求无法确认来自本页面，未做任何更改。请返回后重试。',
+  'error.notFound': '找不到该页面或记录。',
+  'error.invalid': '提交的内容不完整或无效，未做任何更改。',
+  'error.rateLimited': '请求过于频繁，请稍后再试。',
+  'error.other': '请求未能完成，未做任何更改。请稍后再试。',
+  'error.reference': '错误代码 {code}，请求编号 {id}',
+  'error.back': '返回隐私中心',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -177,6 +186,16 @@ const en: Readonly<Record<MessageKey, string>> = {
   'account.status.received': 'Received',
   'account.signedOut': 'You are signed out.',
   'footer.controller': 'Personal information processor: {name} ({contact})',
+  'error.heading': 'This could not be done',
+  'error.session': 'Your sign-in has expired, or you are not signed in. Please sign in again.',
+  'error.forbidden':
+    'This request could not be confirmed as coming from this page; nothing was changed. Go back and try again.',
+  'error.notFound': 'That page or record was not found.',
+  'error.invalid': 'What was sent is incomplete or not valid; nothing was changed.',
+  'error.rateLimited': 'Too many requests. Please try again later.',
+  'error.other': 'The request could not be completed and nothing was changed. Please try again later.',
+  'error.reference': 'Error code {code}, request {id}',
+  'error.back': 'Back to the privacy centre',
 };
 
 export const MESSAGES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { 'zh-CN': zh, en };

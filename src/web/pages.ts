@@ -532,3 +532,40 @@ export function noticesAtom(
     >`.value
   }`;
 }
+
+/** What a failed form post or page shows a person, by HTTP status; the code is for the merchant's staff. */
+const ERROR_MESSAGES: Readonly<Record<number, MessageKey>> = {
+  400: 'error.invalid',
+  401: 'error.session',
+  403: 'error.forbidden',
+  404: 'error.notFound',
+  422: 'error.invalid',
+  429: 'error.rateLimited',
+};
+
+/**
+ * The page a browser gets instead of problem+json when a privacy-centre request fails: what
+ * happened in plain words, the stable code and request id (nothing the customer sent), and the
+ * way on (sign in again after a lapsed session).
+ */
+export function errorPage(
+  ctx: PageContext,
+  problem: { readonly status: number; readonly code: string; readonly requestId: string },
+): string {
+  const t = translator(ctx.lang);
+  const message = ERROR_MESSAGES[problem.status] ?? 'error.other';
+  const next =
+    problem.status === 401
+      ? html`<a href="/privacy/sign-in">${t('nav.signIn')}</a>`
+      : html`<a href="/privacy">${t('error.back')}</a>`;
+  return layout(
+    ctx,
+    t('error.heading'),
+    html`<section class="error" role="alert">
+      <h1>${t('error.heading')}</h1>
+      <p>${t(message)}</p>
+      <p>${next}</p>
+      <p class="muted">${t('error.reference', { code: problem.code, id: problem.requestId })}</p>
+    </section>`,
+  );
+}

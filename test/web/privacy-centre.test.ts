@@ -443,6 +443,48 @@ describe('privacy centre (HTTP)', () => {
     expect(asked.statusCode).toBe(303);
   });
 
+  it('answers a browser whose form post fails with a page, and a script with problem+json', async () => {
+    const BROWSER = { ...FORM, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const lapsed = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers: BROWSER,
+      payload: 'csrf=x&purpose=marketing&action=withdraw',
+    });
+    expect(lapsed.statusCode).toBe(401);
+    expect(lapsed.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(lapsed.body).toContain('您的登录已过期或尚未登录');
+    expect(lapsed.body).toContain('href="/privacy/sign-in"');
+    expect(lapsed.body).toContain('ERR_PRIVACY_SESSION_INVALID');
+
+    const jar = await signIn(EMAIL, 'email');
+    const recorded = (await t.runtime.consent.list(tester, subjectId)).history.length;
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents?lang=en',
+      headers: { ...BROWSER, cookie: cookieHeader(jar) },
+      payload: 'csrf=nope&purpose=marketing&action=withdraw',
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.headers['content-language']).toBe('en');
+    expect(forged.body).toContain('nothing was changed');
+    expect(forged.body).toContain('ERR_CSRF_REJECTED');
+    expect(forged.body).toContain('href="/privacy"');
+    // Nothing the customer sent comes back (no reflected input), and the request changed nothing.
+    expect(forged.body).not.toContain('nope');
+    expect((await t.runtime.consent.list(tester, subjectId)).history).toHaveLength(recorded);
+
+    const script = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers: { ...FORM, accept: 'application/json' },
+      payload: 'csrf=x&purpose=marketing&action=withdraw',
+    });
+    expect(script.statusCode).toBe(401);
+    expect(script.headers['content-type']).toContain('application/problem+json');
+    expect(script.json()).toMatchObject({ code: 'ERR_PRIVACY_SESSION_INVALID' });
+  });
+
   it('left no phone, email or name in clear in the database or the logs', () => {
     const scanner = new ByteScanner(
       [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999', '13522223333', '13800007777'].map(

@@ -12,6 +12,7 @@ import { isLang, LANGS, type Lang, type MessageKey } from '../../web/i18n.js';
 import {
   accountPage,
   codePage,
+  errorPage,
   homePage,
   noticesAtom,
   noticesPage,
@@ -20,7 +21,7 @@ import {
   type PageContext,
 } from '../../web/pages.js';
 import { assertSameSite } from '../auth.js';
-import { problemSchema } from '../problem.js';
+import { problemOf, problemSchema, sendProblem } from '../problem.js';
 import { privacyEmbedRoutes } from './privacy-embed.js';
 
 export interface PrivacyRouteOptions {
@@ -119,6 +120,23 @@ export const privacyRoutes: FastifyPluginAsyncZod<PrivacyRouteOptions> = async (
       .header('cache-control', 'no-store')
       .serializer((s) => s as string)
       .send(body);
+
+  // A person in a browser gets a page that says what happened and the way on (sign in again after
+  // a lapsed session, go back after a refused form); scripts and the embed get problem+json.
+  app.setErrorHandler((error, request, reply) => {
+    const { problem, headers } = problemOf(
+      error instanceof Error ? error : new Error('non-error thrown'),
+      request,
+    );
+    if (!(request.headers.accept ?? '').includes('text/html')) return sendProblem(reply, problem, headers);
+    const ctx: PageContext = { lang: langOf(request, reply), path: '/privacy', signedIn: false, controller };
+    return send(
+      reply.headers(headers),
+      ctx.lang,
+      errorPage(ctx, { status: problem.status, code: problem.code, requestId: problem.requestId }),
+      problem.status,
+    );
+  });
 
   app.get(
     '/privacy',
