@@ -56,6 +56,25 @@ log:
 #       entries: 6mo
 #       sharing: 3y
 
+# The customers' privacy centre at /privacy (docs/privacy-centre.md): policy, notices, and after
+# sign-in by one-time code their consents, receipts and requests. Codes go out through
+# codeChannel: \`log\` writes them to this server's debug log (development only: nobody else
+# receives them); production uses \`smtp\` with notify.smtp (email):
+#   privacyCentre:
+#     codeChannel: smtp
+#     codeTtlMinutes: 10
+#     sendsPerWindow: 3          # codes per phone or email per window
+#     sendWindowMinutes: 15
+#     sessionMinutes: 60
+#   notify:
+#     smtp:
+#       host: smtp.example.com
+#       port: 587
+#       from: privacy@example.com
+#       user: privacy@example.com
+#       password: \${env:SMTP_PASSWORD}
+#       to: [dpo@example.com]        # security alerts
+
 # Tmall / Taobao Open Platform (docs/tmall.md). Only TOP calls (order sync, OAID decryption) need
 # this; importing an order export does not. Secrets come from the environment:
 #   tmall:

@@ -37,6 +37,8 @@ describe('custodian init + serve (child process)', () => {
       const anon = await fetch(`${url}/v1/me`);
       expect(anon.status).toBe(401);
       expect(anon.headers.get('content-type')).toContain('application/problem+json');
+      // The init default delivers sign-in codes nowhere but the debug log, and says so.
+      expect(stderr).toContain('privacyCentre.codeChannel is "log"');
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

@@ -129,6 +129,35 @@ describe('configuration', () => {
     });
   });
 
+  it('accepts the commented examples of the template once they are uncommented', () => {
+    /** The `#   key:` block that starts with `first`, uncommented (its own indentation kept). */
+    const example = (first: string): string => {
+      const lines = template.split('\n');
+      const start = lines.indexOf(`#   ${first}:`);
+      expect(start, first).toBeGreaterThan(0);
+      const block: string[] = [];
+      for (const line of lines.slice(start)) {
+        if (!line.startsWith('#   ')) break;
+        block.push(line.slice(4));
+      }
+      return `${block.join('\n')}\n`;
+    };
+    const env = { SMTP_PASSWORD: 'pw', TMALL_APP_SECRET: 'secret', TMALL_SESSION: 'session' };
+    const config = parseConfig(
+      `${template}${example('audit')}${example('privacyCentre')}${example('tmall')}`,
+      'custodian.yaml',
+      env,
+    );
+    expect(config.privacyCentre).toMatchObject({
+      codeChannel: 'smtp',
+      codeTtlMinutes: 10,
+      sessionMinutes: 60,
+    });
+    expect(config.notify.smtp).toMatchObject({ host: 'smtp.example.com', port: 587, password: 'pw' });
+    expect(config.audit.retention.sharing).toEqual({ count: 3, unit: 'y' });
+    expect(config.tmall.signMethod).toBe('hmac-sha256');
+  });
+
   it('refuses an audit retention below the legal minimum, naming the key (R17, R13/R19)', () => {
     const cases: [string, string, string][] = [
       ['entries: 3mo', 'audit.retention.entries', 'at least 6 months (R17'],

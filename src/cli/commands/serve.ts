@@ -30,6 +30,11 @@ export async function serve(
     const app = await buildApp({ runtime });
     const url = await app.listen({ host: opts.host ?? config.server.host, port: port ?? config.server.port });
     io.err(`custodian listening on ${url}\n`);
+    if (config.privacyCentre.codeChannel === 'log') {
+      io.err(
+        'warning: privacyCentre.codeChannel is "log": privacy-centre sign-in codes go to this server\'s debug log and reach no customer; set privacyCentre.codeChannel: smtp with notify.smtp in production\n',
+      );
+    }
     onListening?.(url);
     await new Promise<void>((done) => {
       const stop = (): void => {
