@@ -34,6 +34,8 @@ button{white-space:nowrap;font:inherit;min-height:2.75rem;padding:.5rem 1rem;bor
 button.secondary{background:#fff;color:#1f3a5f}
 .purpose{display:flex;justify-content:space-between;align-items:flex-start;gap:1rem;border-top:1px solid #e4e4e1;padding:.75rem 0}
 .purpose:first-of-type{border-top:0}
+.purpose.stack{flex-direction:column;align-items:stretch}
+fieldset select,fieldset input[type=text]{margin-bottom:.25rem}
 .purpose>form,.purpose>.state{flex-shrink:0}
 .state{display:inline-block;white-space:nowrap;font-size:.85rem;padding:0 .5rem;border-radius:1rem;background:#eee;color:#1b1b1b}
 .state.on{background:#d8ecdb;color:#14401a}
@@ -349,6 +351,36 @@ function receiptRow(lang: Lang, t: Translate, purposes: readonly Purpose[], h: C
   </tr>`;
 }
 
+/**
+ * R3 (PIPL Art. 31): for a child under 14 a parent or guardian gives every consent. They say who
+ * they are to the child, give their name (the ledger keeps only a keyed hash of it) and confirm
+ * they act for the child; the server refuses a grant for a minor without all three.
+ */
+function guardianFields(t: Translate, id: string): SafeHtml {
+  return html`<fieldset>
+    <legend>${t('guardian.legend')}</legend>
+    <label for="${id}-rel">${t('guardian.relationship')}</label>
+    <select id="${id}-rel" name="guardianRelationship" required>
+      <option value="parent">${t('guardian.parent')}</option>
+      <option value="legal-guardian">${t('guardian.legalGuardian')}</option>
+    </select>
+    <label for="${id}-name">${t('guardian.name')}</label>
+    <input
+      type="text"
+      id="${id}-name"
+      name="guardianName"
+      required
+      maxlength="50"
+      autocomplete="off"
+      aria-describedby="${id}-hint"
+    />
+    <p class="muted" id="${id}-hint">${t('guardian.nameHint')}</p>
+    <label class="radio"
+      ><input type="checkbox" name="guardianConfirm" value="yes" required />${t('guardian.confirm')}</label
+    >
+  </fieldset>`;
+}
+
 export function accountPage(ctx: PageContext, data: AccountData): string {
   const t = translator(ctx.lang);
   const csrf = html`<input type="hidden" name="csrf" value="${ctx.csrf ?? ''}" />`;
@@ -369,7 +401,24 @@ export function accountPage(ctx: PageContext, data: AccountData): string {
     const status = statusOf(p.id);
     const on = status?.granted === true;
     const reconsent = status?.needsReconsent === true;
-    return html`<div class="purpose" data-purpose="${p.id}">
+    const minor = data.consents.minor;
+    // A minor's PI is sensitive (PIPL Art. 28): reads need the guardian's separate consent too.
+    const sensitive = !minor
+      ? ''
+      : status?.sensitive === true
+        ? html`<p><span class="state on">${t('guardian.sensitiveOn')}</span></p>`
+        : html`<p><span class="state">${t('guardian.sensitiveOff')}</span></p>
+            <form method="post" action="/privacy/account/consents">
+              ${csrf}<input type="hidden" name="purpose" value="${p.id}" /><input
+                type="hidden"
+                name="kind"
+                value="sensitive_pi"
+              /><input type="hidden" name="action" value="grant" />
+              <p>${t('guardian.sensitive')}</p>
+              ${guardianFields(t, `s-${p.id}`)}
+              <button type="submit">${t('guardian.sensitiveGrant')}</button>
+            </form>`;
+    return html`<div class="purpose${minor ? ' stack' : ''}" data-purpose="${p.id}">
       <div>
         <h3 id="p-${p.id}">${name}</h3>
         ${description ? html`<p>${description}</p>` : ''}
@@ -378,13 +427,14 @@ export function accountPage(ctx: PageContext, data: AccountData): string {
             >${on ? t('account.on') : reconsent ? t('account.reconsent') : t('account.off')}</span
           >
         </p>
+        ${sensitive}
       </div>
       <form method="post" action="/privacy/account/consents">
         ${csrf}<input type="hidden" name="purpose" value="${p.id}" /><input
           type="hidden"
           name="action"
           value="${on ? 'withdraw' : 'grant'}"
-        /><button
+        />${minor && !on ? guardianFields(t, `g-${p.id}`) : ''}<button
           type="submit"
           role="switch"
           aria-checked="${on ? 'true' : 'false'}"
@@ -412,6 +462,7 @@ export function accountPage(ctx: PageContext, data: AccountData): string {
       <section aria-labelledby="consents">
         <h2 id="consents">${t('account.consents')}</h2>
         <p>${t('account.consentsIntro')}</p>
+        ${data.consents.minor ? html`<p class="flash" role="note">${t('guardian.notice')}</p>` : ''}
         ${purposes}
       </section>
       <section aria-labelledby="separate">
@@ -553,7 +604,10 @@ export function errorPage(
   problem: { readonly status: number; readonly code: string; readonly requestId: string },
 ): string {
   const t = translator(ctx.lang);
-  const message = ERROR_MESSAGES[problem.status] ?? 'error.other';
+  const message =
+    problem.code === 'ERR_CONSENT_GUARDIAN_REQUIRED'
+      ? 'error.guardian'
+      : (ERROR_MESSAGES[problem.status] ?? 'error.other');
   const next =
     problem.status === 401
       ? html`<a href="/privacy/sign-in">${t('nav.signIn')}</a>`

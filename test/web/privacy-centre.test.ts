@@ -9,6 +9,9 @@ import { ByteScanner } from '../support/scan.js';
 const PHONE = '13912345678';
 const EMAIL = 'li.hua@example.cn';
 const NAME = '李华';
+const CHILD_PHONE = '13655554444';
+const CHILD_NAME = '王小明';
+const GUARDIAN_NAME = '王建国';
 const SAME_SITE = { 'sec-fetch-site': 'same-origin' };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -485,14 +488,131 @@ describe('privacy centre (HTTP)', () => {
     expect(script.json()).toMatchObject({ code: 'ERR_PRIVACY_SESSION_INVALID' });
   });
 
+  it('lets a parent or guardian give a child’s consents, and no one else (R3)', async () => {
+    const { subjectId: child } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { name: CHILD_NAME, phone: CHILD_PHONE, birthDate: '2017-03-09' },
+      identities: { phone: CHILD_PHONE },
+      purpose: 'marketing',
+    });
+    const jar = await signIn(CHILD_PHONE);
+    const headers = { ...FORM, cookie: cookieHeader(jar) };
+    const page = await t.app.inject({
+      method: 'GET',
+      url: '/privacy/account',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(page.body).toContain('不满 14 周岁');
+    expect(page.body).toContain('name="guardianName"');
+    const csrf = csrfOf(page.body);
+    const ledger = async () => (await t.runtime.consent.list(tester, child)).history.length;
+
+    const alone = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers: { ...headers, accept: 'text/html' },
+      payload: `csrf=${csrf}&purpose=marketing&action=grant`,
+    });
+    expect(alone.statusCode).toBe(422);
+    expect(alone.body).toContain('ERR_CONSENT_GUARDIAN_REQUIRED');
+    expect(alone.body).toContain('需要由父母或其他监护人');
+    const unconfirmed = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers,
+      payload: new URLSearchParams({
+        csrf,
+        purpose: 'marketing',
+        action: 'grant',
+        guardianRelationship: 'parent',
+        guardianName: GUARDIAN_NAME,
+      }).toString(),
+    });
+    expect(unconfirmed.statusCode).toBe(422);
+    expect(unconfirmed.json()).toMatchObject({
+      code: 'ERR_CONSENT_INVALID',
+      details: { reason: 'guardian-incomplete' },
+    });
+    expect(await ledger()).toBe(0);
+
+    const guardian = { guardianRelationship: 'parent', guardianName: GUARDIAN_NAME, guardianConfirm: 'yes' };
+    const granted = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers,
+      payload: new URLSearchParams({ csrf, purpose: 'marketing', action: 'grant', ...guardian }).toString(),
+    });
+    expect(granted.statusCode).toBe(303);
+    let list = await t.runtime.consent.list(tester, child);
+    expect(list.history.at(-1)).toMatchObject({
+      kind: 'purpose',
+      minor: true,
+      guardian: 'parent',
+      channel: 'h5',
+    });
+    // The purpose consent alone shows nothing of a child's data: the separate consent is asked next.
+    expect(list.purposes.find((p) => p.purpose === 'marketing')).toMatchObject({
+      granted: true,
+      sensitive: false,
+    });
+    const next = await t.app.inject({
+      method: 'GET',
+      url: '/privacy/account',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(next.body).toContain('value="sensitive_pi"');
+    const separate = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers,
+      payload: new URLSearchParams({
+        csrf,
+        purpose: 'marketing',
+        action: 'grant',
+        kind: 'sensitive_pi',
+        ...guardian,
+      }).toString(),
+    });
+    expect(separate.statusCode).toBe(303);
+    list = await t.runtime.consent.list(tester, child);
+    expect(list.purposes.find((p) => p.purpose === 'marketing')).toMatchObject({
+      granted: true,
+      sensitive: true,
+    });
+    expect(
+      (await t.runtime.vault.read(tester, child, 'marketing')).records[0]?.fields['phone']?.access,
+    ).not.toBe('withheld');
+
+    // Withdrawing never needs the guardian (R4).
+    const withdrawn = await t.app.inject({
+      method: 'POST',
+      url: '/privacy/account/consents',
+      headers,
+      payload: `csrf=${csrf}&purpose=marketing&action=withdraw`,
+    });
+    expect(withdrawn.statusCode).toBe(303);
+    list = await t.runtime.consent.list(tester, child);
+    expect(list.purposes.find((p) => p.purpose === 'marketing')?.granted).toBe(false);
+  });
+
   it('left no phone, email or name in clear in the database or the logs', () => {
     const scanner = new ByteScanner(
-      [PHONE, EMAIL, NAME, '13811112222', '13811113333', '13700009999', '13522223333', '13800007777'].map(
-        (v) => ({
-          label: v,
-          bytes: Buffer.from(v),
-        }),
-      ),
+      [
+        PHONE,
+        EMAIL,
+        NAME,
+        CHILD_PHONE,
+        CHILD_NAME,
+        GUARDIAN_NAME,
+        '13811112222',
+        '13811113333',
+        '13700009999',
+        '13522223333',
+        '13800007777',
+      ].map((v) => ({
+        label: v,
+        bytes: Buffer.from(v),
+      })),
     );
     const dataDir = join(t.dir, 'data');
     for (const file of readdirSync(dataDir))

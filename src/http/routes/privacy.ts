@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CONSENT_KINDS } from '../../domain/consent/model.js';
+import { CONSENT_KINDS, GUARDIAN_RELATIONSHIPS } from '../../domain/consent/model.js';
 import type { Datamap } from '../../domain/datamap/schema.js';
 import { CustodianError, isCustodianError } from '../../domain/errors.js';
 import type { ConsentService } from '../../services/consent.js';
@@ -445,6 +445,10 @@ export const privacyRoutes: FastifyPluginAsyncZod<PrivacyRouteOptions> = async (
           action: z.enum(['grant', 'withdraw']),
           kind: z.enum(CONSENT_KINDS).optional(),
           recipient: z.string().min(1).max(64).optional(),
+          // R3: a parent or guardian consenting for a child under 14.
+          guardianRelationship: z.enum(GUARDIAN_RELATIONSHIPS).optional(),
+          guardianName: z.string().trim().min(1).max(50).optional(),
+          guardianConfirm: z.literal('yes').optional(),
         }),
         response: { ...redirect, 404: problemSchema, 410: problemSchema, 422: problemSchema },
       },
@@ -454,12 +458,30 @@ export const privacyRoutes: FastifyPluginAsyncZod<PrivacyRouteOptions> = async (
       centre.checkCsrf(session.idHash, request.body.csrf);
       const lang = langOf(request, reply);
       const ua = request.headers['user-agent'];
+      const { guardianRelationship, guardianName, guardianConfirm } = request.body;
+      const guardianGiven = [guardianRelationship, guardianName, guardianConfirm].filter(
+        (v) => v !== undefined,
+      );
+      if (guardianGiven.length > 0 && guardianGiven.length < 3) {
+        // A guardian says who they are, gives their name and confirms they act for the child: all or none.
+        throw new CustodianError(
+          'ERR_CONSENT_INVALID',
+          'the consent request is not valid: guardian-incomplete',
+          {
+            details: { reason: 'guardian-incomplete', purpose: request.body.purpose },
+          },
+        );
+      }
       await consent.record(CUSTOMER_PRINCIPAL, session.subjectId, {
         purpose: request.body.purpose,
         action: request.body.action,
         channel: 'h5',
         kind: request.body.kind,
         recipient: request.body.recipient,
+        guardian:
+          guardianRelationship === undefined || guardianName === undefined
+            ? undefined
+            : { relationship: guardianRelationship, name: guardianName },
         evidence: {
           uiVersion: UI_VERSION,
           locale: lang,
