@@ -402,10 +402,11 @@ export function accountPage(ctx: PageContext, data: AccountData): string {
     const on = status?.granted === true;
     const reconsent = status?.needsReconsent === true;
     const minor = data.consents.minor;
-    // A minor's PI is sensitive (PIPL Art. 28): reads need the guardian's separate consent too.
-    const sensitive = !minor
+    // A minor's PI is sensitive (PIPL Art. 28): once the purpose is granted, reads need the
+    // guardian's separate consent too, asked for next.
+    const sensitive = !(minor && status !== undefined && on)
       ? ''
-      : status?.sensitive === true
+      : status.sensitive
         ? html`<p><span class="state on">${t('guardian.sensitiveOn')}</span></p>`
         : html`<p><span class="state">${t('guardian.sensitiveOff')}</span></p>
             <form method="post" action="/privacy/account/consents">

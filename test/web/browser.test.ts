@@ -29,6 +29,9 @@ const AXE = createRequire(import.meta.url).resolve('axe-core');
 const EMAIL = 'wang.fang@example.cn';
 const PHONE = '13655556666';
 const NAME = '王芳';
+const CHILD_EMAIL = 'xiaoyu.chen@example.cn';
+const CHILD_NAME = '陈小雨';
+const GUARDIAN_NAME = '陈志强';
 const PHONE_SIZE = { width: 390, height: 844 };
 
 interface AxeViolation {
@@ -241,6 +244,48 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('lets a parent fill in the guardian section for a child under 14 (R3)', async () => {
+    const { subjectId: child } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { name: CHILD_NAME, email: CHILD_EMAIL, birthDate: '2016-11-20' },
+      identities: { email: CHILD_EMAIL },
+      purpose: 'marketing',
+    });
+    const context = await newContext(true);
+    const page = await context.newPage();
+    await page.goto(`${base}/privacy/sign-in`);
+    await page.getByRole('radio', { name: '邮箱' }).check();
+    await page.getByLabel('手机号或邮箱').fill(CHILD_EMAIL);
+    await page.getByRole('button', { name: '发送验证码' }).click();
+    await page.waitForURL(`${base}/privacy/sign-in/code`);
+    await smtp.waitFor(smtp.messages.length + 1);
+    const mail = await simpleParser(smtp.messages.at(-1)!.raw);
+    await page.getByLabel('6 位验证码').fill(/\b(\d{6})\b/.exec(mail.text ?? '')![1]!);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(`${base}/privacy/account`);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const marketing = page.locator('[data-purpose="marketing"]');
+    // The browser itself refuses the grant until the guardian section is filled in.
+    await marketing.getByRole('switch').click();
+    expect(page.url()).toBe(`${base}/privacy/account`);
+    await marketing.getByLabel('与未成年人的关系').first().selectOption('parent');
+    await marketing.getByLabel('监护人姓名').first().fill(GUARDIAN_NAME);
+    await marketing.getByLabel('我是该未成年人的父母或其他监护人').first().check();
+    await page.screenshot({ path: join(SHOTS, 'account-guardian.png'), fullPage: true });
+    await marketing.getByRole('switch').click();
+    await page.waitForURL(`${base}/privacy/account?done=saved`);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const status = await t.runtime.consent.list(tester, child);
+    expect(status.history.at(-1)).toMatchObject({ action: 'grant', guardian: 'parent', minor: true });
+    expect(status.purposes.find((p) => p.purpose === 'marketing')).toMatchObject({
+      granted: true,
+      sensitive: false,
+    });
+    await context.close();
+  }, 60_000);
+
   it('embeds <custodian-consent> on a merchant page from another origin', async () => {
     const { token } = await t.runtime.privacyCentre.mintEmbedToken(tester, subjectId);
     merchant = createServer((_req, res) => {
@@ -280,7 +325,12 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
   });
 
   it('left no phone, email or name in clear in the database or the logs', () => {
-    const scanner = new ByteScanner([PHONE, EMAIL, NAME].map((v) => ({ label: v, bytes: Buffer.from(v) })));
+    const scanner = new ByteScanner(
+      [PHONE, EMAIL, NAME, CHILD_EMAIL, CHILD_NAME, GUARDIAN_NAME].map((v) => ({
+        label: v,
+        bytes: Buffer.from(v),
+      })),
+    );
     const dataDir = join(t.dir, 'data');
     for (const file of readdirSync(dataDir))
       expect(scanner.scan(readFileSync(join(dataDir, file))), file).toEqual(new Set());
