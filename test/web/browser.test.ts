@@ -256,10 +256,12 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
     await page.goto(`${base}/privacy/sign-in`);
     await page.getByRole('radio', { name: '邮箱' }).check();
     await page.getByLabel('手机号或邮箱').fill(CHILD_EMAIL);
+    const mails = smtp.messages.length;
     await page.getByRole('button', { name: '发送验证码' }).click();
     await page.waitForURL(`${base}/privacy/sign-in/code`);
-    await smtp.waitFor(smtp.messages.length + 1);
-    const mail = await simpleParser(smtp.messages.at(-1)!.raw);
+    await smtp.waitFor(mails + 1);
+    expect(smtp.messages[mails]!.to).toEqual([CHILD_EMAIL]);
+    const mail = await simpleParser(smtp.messages[mails]!.raw);
     await page.getByLabel('6 位验证码').fill(/\b(\d{6})\b/.exec(mail.text ?? '')![1]!);
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(`${base}/privacy/account`);
