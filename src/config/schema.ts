@@ -7,6 +7,7 @@ import {
   parseRetentionPeriod,
   type RetentionPeriod,
 } from '../domain/audit/retention.js';
+import { processorProblem } from '../domain/datamap/recipients.js';
 import { datamapSchema } from '../domain/datamap/schema.js';
 import { durationSchema } from './duration.js';
 import { DEFAULT_SCENE_PURPOSES, SCENE_CODES } from '../platforms/tmall/rules.js';
@@ -324,10 +325,54 @@ const consentSchema = z.strictObject({
 
 export type ConsentConfig = z.output<typeof consentSchema>;
 
+/** Plain http only to this machine (a local test double); anything else must be https. */
+function secureOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
+/** The SMS gateway for phone sign-in codes (docs/privacy-centre.md, "SMS"). */
+const smsSchema = z.strictObject({
+  provider: z.literal('aliyun'),
+  /** Alibaba Cloud SMS (dysmsapi 2017-05-25). */
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .refine(secureOrLoopback, 'an https URL (http only to 127.0.0.1 or localhost)')
+    .default('https://dysmsapi.aliyuncs.com/'),
+  /** A RAM user's AccessKey allowed only `dysms:SendSms`; use `${env:NAME}` for both. */
+  accessKeyId: z.string().min(1),
+  accessKeySecret: z.string().min(1),
+  /** The approved signature (签名名称). */
+  signName: z.string().min(1).max(100),
+  /** The approved verification-code template (模板 CODE) with the variable `${code}`. */
+  templateCode: z.string().regex(/^SMS_\d+$/u, 'an Alibaba Cloud template code such as SMS_123456789'),
+  regionId: z
+    .string()
+    .regex(/^[a-z]+(-[a-z0-9]+)+$/u, 'a region id such as cn-hangzhou')
+    .default('cn-hangzhou'),
+  timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+  /**
+   * The `datamap.recipients` id of the provider: it receives customers' phone numbers, so it
+   * must be declared there as a processor listing contact.phone (R6, R13; PIPL Art. 21).
+   */
+  recipient: z.string().min(1),
+});
+
+export type SmsConfig = z.output<typeof smsSchema>;
+
 /** The customers' privacy centre at /privacy (docs/privacy-centre.md). */
 const privacyCentreSchema = z.strictObject({
-  /** How sign-in codes reach customers: `log` (development: the code at debug level) or `smtp` (email via notify.smtp). */
-  codeChannel: z.enum(['log', 'smtp']).default('log'),
+  /**
+   * How sign-in codes reach customers: `log` (development: the code at debug level) or `deliver`
+   * (email via notify.smtp, phone via privacyCentre.sms). `smtp`, the earlier name of `deliver`,
+   * is still accepted and means the same.
+   */
+  codeChannel: z
+    .enum(['log', 'deliver', 'smtp'])
+    .transform((c): 'log' | 'deliver' => (c === 'smtp' ? 'deliver' : c))
+    .default('log'),
+  /** The SMS gateway for phone codes under `deliver`; without it phone codes are not sent (logged, masked). */
+  sms: smsSchema.optional(),
   codeTtlMinutes: z.number().int().min(1).max(60).default(10),
   maxAttempts: z.number().int().min(1).max(10).default(5),
   /** At most this many codes per phone or email per window. */
@@ -340,22 +385,39 @@ const privacyCentreSchema = z.strictObject({
 
 export type PrivacyCentreConfig = z.output<typeof privacyCentreSchema>;
 
-export const configSchema = z.strictObject({
-  server: serverSchema.prefault({}),
-  database: z
-    .discriminatedUnion('engine', [sqliteSchema, postgresSchema])
-    .default({ engine: 'sqlite', path: 'data/custodian.db' }),
-  keys: keysSchema,
-  crypto: cryptoSchema.prefault({}),
-  notify: notifySchema.prefault({}),
-  log: logSchema.prefault({}),
-  access: accessSchema.prefault({}),
-  audit: auditSchema.prefault({}),
-  consent: consentSchema.prefault({}),
-  privacyCentre: privacyCentreSchema.prefault({}),
-  tmall: tmallSchema.prefault({}),
-  datamap: datamapSchema,
-});
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    database: z
+      .discriminatedUnion('engine', [sqliteSchema, postgresSchema])
+      .default({ engine: 'sqlite', path: 'data/custodian.db' }),
+    keys: keysSchema,
+    crypto: cryptoSchema.prefault({}),
+    notify: notifySchema.prefault({}),
+    log: logSchema.prefault({}),
+    access: accessSchema.prefault({}),
+    audit: auditSchema.prefault({}),
+    consent: consentSchema.prefault({}),
+    privacyCentre: privacyCentreSchema.prefault({}),
+    tmall: tmallSchema.prefault({}),
+    datamap: datamapSchema,
+  })
+  // Checks across sections, reported at the key that has to change (file:line like any other).
+  .superRefine((config, ctx) => {
+    const centre = config.privacyCentre;
+    if (centre.codeChannel === 'deliver' && centre.sms === undefined && config.notify.smtp === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacyCentre', 'codeChannel'],
+        message: 'deliver needs notify.smtp (email codes) or privacyCentre.sms (phone codes)',
+      });
+    if (centre.sms !== undefined) {
+      // R6, R13: the SMS provider receives phone numbers, as an entrusted processor listed in the policy.
+      const problem = processorProblem(config.datamap.recipients, centre.sms.recipient, 'contact.phone');
+      if (problem !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['privacyCentre', 'sms', 'recipient'], message: problem });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type DatabaseConfig = Config['database'];

@@ -59,13 +59,23 @@ log:
 # The customers' privacy centre at /privacy (docs/privacy-centre.md): policy, notices, and after
 # sign-in by one-time code their consents, receipts and requests. Codes go out through
 # codeChannel: \`log\` writes them to this server's debug log (development only: nobody else
-# receives them); production uses \`smtp\` with notify.smtp (email):
+# receives them); production uses \`deliver\`: email through notify.smtp, text messages to phones
+# through sms (Alibaba Cloud SMS). \`smtp\`, the earlier name of \`deliver\`, still works. The SMS
+# provider receives customers' phone numbers, so sms.recipient must name its datamap.recipients
+# entry, a processor that lists contact.phone (R6, R13; see aliyun-sms at the end of this file):
 #   privacyCentre:
-#     codeChannel: smtp
+#     codeChannel: deliver
 #     codeTtlMinutes: 10
 #     sendsPerWindow: 3          # codes per phone or email per window
 #     sendWindowMinutes: 15
 #     sessionMinutes: 60
+#     sms:
+#       provider: aliyun
+#       accessKeyId: \${env:ALIYUN_SMS_ACCESS_KEY_ID}
+#       accessKeySecret: \${env:ALIYUN_SMS_ACCESS_KEY_SECRET}
+#       signName: 示例商店            # the approved signature (签名名称)
+#       templateCode: SMS_123456789  # an approved verification-code template with the variable code
+#       recipient: aliyun-sms        # its datamap.recipients entry (R6, R13)
 #   notify:
 #     smtp:
 #       host: smtp.example.com
@@ -269,5 +279,16 @@ datamap:
       purposes: [customs-clearance]
       categories: [identity.real-name, identity.national-id]
       legalBasis: legal_obligation  # cross-border e-commerce import declarations
+    # With privacyCentre.sms the SMS provider receives phone numbers to deliver sign-in codes:
+    # declare it so the policy lists it (R6), as a processor under an entrustment contract (R13):
+    # - id: aliyun-sms
+    #   name: { zh-CN: 阿里云短信服务, en: Alibaba Cloud SMS }
+    #   contact: '95187'              # Alibaba Cloud customer service
+    #   role: processor
+    #   purposes: [customer-service]
+    #   categories: [contact.phone]
+    #   description:
+    #     zh-CN: 短信服务商，按委托处理协议仅为向您发送隐私中心登录验证码而使用您的手机号。
+    #     en: The SMS provider; under our entrustment contract it uses your phone number only to send privacy-centre sign-in codes.
 `;
 }

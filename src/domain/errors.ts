@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   ERR_PRIVACY_CODE_RATE_LIMITED: { status: 429, title: 'Too many sign-in codes were asked for', exit: 1 },
   ERR_PRIVACY_SESSION_INVALID: { status: 401, title: 'The privacy-centre session is not valid', exit: 2 },
   ERR_PRIVACY_EMBED_TOKEN_INVALID: { status: 401, title: 'The consent-embed token is not valid', exit: 2 },
+  ERR_SMS_SEND_FAILED: { status: 502, title: 'The SMS provider did not accept the message', exit: 1 },
   ERR_CONSENT_NOT_APPLICABLE: {
     status: 422,
     title: 'The purpose does not rest on consent, so it takes none',

@@ -1,11 +1,15 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import type { NotifyConfig, PrivacyCentreConfig } from '../config/schema.js';
+import type { NotifyConfig, PrivacyCentreConfig, SmsConfig } from '../config/schema.js';
 import { normalizeEmail, normalizePhone, type BlindIndexer } from '../crypto/blind-index.js';
 import { hashToken } from '../crypto/tokens.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import { CustodianError } from '../domain/errors.js';
+import { processorProblem } from '../domain/datamap/recipients.js';
+import type { Recipient } from '../domain/datamap/schema.js';
 import { maskEmail, maskPhone } from '../domain/masking.js';
+import { normalizeMobile } from '../domain/pii/validators.js';
+import { AliyunSms, type AliyunSmsOptions } from '../platforms/aliyun/sms.js';
 import type {
   LocalizedText,
   NoticeRecord,
@@ -70,14 +74,89 @@ function masked(kind: SignInKind, address: string): string {
   return kind === 'phone' ? maskPhone(address) : maskEmail(address);
 }
 
+/** What real delivery (`codeChannel: deliver`) may use; a kind without its transport is not sent. */
+export interface CodeTransports {
+  /** `notify.smtp`: email codes. */
+  readonly smtp?: NotifyConfig['smtp'];
+  /** `privacyCentre.sms`: phone codes. */
+  readonly sms?: SmsConfig | undefined;
+  /** `datamap.recipients`: the SMS provider must be a processor among them (R6, R13). */
+  readonly recipients?: readonly Recipient[];
+  /** For tests: the SMS client's fetch, clock and nonce. */
+  readonly smsClient?: Pick<AliyunSmsOptions, 'fetch' | 'now' | 'nonce'>;
+}
+
+/** Email through nodemailer and `notify.smtp`. */
+function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): CodeSender {
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: !smtp.secure && smtp.requireTls,
+    ignoreTLS: !smtp.secure && !smtp.requireTls,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
+  });
+  return {
+    async send(m) {
+      const zh = m.lang === 'zh-CN';
+      await transport.sendMail({
+        from: smtp.from,
+        to: m.address,
+        subject: zh ? '隐私中心登录验证码' : 'Your privacy centre sign-in code',
+        text: zh
+          ? `您的验证码是 ${m.code}，10 分钟内有效。如非本人操作，请忽略本邮件。\n\nYour code is ${m.code}.`
+          : `Your code is ${m.code}. It is valid for a few minutes. If you did not ask for it, ignore this email.`,
+      });
+      log.info({ channel: 'smtp', kind: m.kind, to: masked(m.kind, m.address) }, 'sign-in code sent');
+    },
+  };
+}
+
+/**
+ * Text messages through Alibaba Cloud SMS: the approved template with `{"code": "…"}`. Only a
+ * mainland mobile (R32) is sent; anything else (a landline, a privacy number, a number abroad)
+ * would be refused by a domestic template and is logged, masked, as not sent. A refusal by the
+ * provider rejects with `ERR_SMS_SEND_FAILED` naming only its `Code` and `RequestId`.
+ */
+function smsSender(sms: SmsConfig, options: CodeTransports['smsClient'], log: SenderLog): CodeSender {
+  const client = new AliyunSms({
+    endpoint: sms.endpoint,
+    accessKeyId: sms.accessKeyId,
+    accessKeySecret: sms.accessKeySecret,
+    signName: sms.signName,
+    templateCode: sms.templateCode,
+    regionId: sms.regionId,
+    timeoutMs: sms.timeoutMs,
+    ...options,
+  });
+  return {
+    async send(m) {
+      const to = masked(m.kind, m.address);
+      const mobile = normalizeMobile(m.address);
+      if (mobile === undefined) {
+        log.warn({ channel: 'sms', kind: m.kind, to }, 'not a mainland mobile number: code not sent');
+        return;
+      }
+      const receipt = await client.send(mobile, { code: m.code });
+      log.info(
+        { channel: 'sms', kind: m.kind, to, provider: sms.provider, requestId: receipt.requestId },
+        'sign-in code sent',
+      );
+    },
+  };
+}
+
 /**
  * `log` (development): the code is written at debug level with the address masked, so only a
- * developer reading the log sees it. `smtp` (production): email through `notify.smtp`; there is no
- * SMS gateway yet, so phone codes are not delivered (logged, masked, as undeliverable).
+ * developer reading the log sees it. `deliver` (production; `smtp` is its earlier name): email
+ * through `notify.smtp`, phone through `privacyCentre.sms`. A kind whose transport is not
+ * configured is not delivered: logged, masked, as not sent, and the customer's answer is the same
+ * (no enumeration). Neither transport is `ERR_CONFIG_INVALID`, as is an SMS provider that is not
+ * a declared processor (R6, R13; the config loader refuses both already, with file and line).
  */
 export function createCodeSender(
-  channel: PrivacyCentreConfig['codeChannel'],
-  smtp: NotifyConfig['smtp'],
+  channel: PrivacyCentreConfig['codeChannel'] | 'smtp',
+  transports: CodeTransports,
   log: SenderLog,
 ): CodeSender {
   if (channel === 'log') {
@@ -92,40 +171,56 @@ export function createCodeSender(
       },
     };
   }
-  if (smtp === undefined) {
-    throw new CustodianError('ERR_CONFIG_INVALID', 'privacyCentre.codeChannel smtp needs notify.smtp', {
-      details: { key: 'privacyCentre.codeChannel' },
-    });
+  const { smtp, sms } = transports;
+  if (smtp === undefined && sms === undefined) {
+    throw new CustodianError(
+      'ERR_CONFIG_INVALID',
+      'privacyCentre.codeChannel deliver needs notify.smtp or privacyCentre.sms',
+      { details: { key: 'privacyCentre.codeChannel' } },
+    );
   }
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    requireTLS: !smtp.secure && smtp.requireTls,
-    ignoreTLS: !smtp.secure && !smtp.requireTls,
-    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-  });
+  if (sms !== undefined) {
+    const problem = processorProblem(transports.recipients ?? [], sms.recipient, 'contact.phone');
+    if (problem !== undefined)
+      throw new CustodianError('ERR_CONFIG_INVALID', `privacyCentre.sms.recipient: ${problem}`, {
+        details: { key: 'privacyCentre.sms.recipient' },
+      });
+  }
+  const byKind: Record<SignInKind, CodeSender | undefined> = {
+    email: smtp === undefined ? undefined : smtpSender(smtp, log),
+    phone: sms === undefined ? undefined : smsSender(sms, transports.smsClient, log),
+  };
   return {
     async send(m) {
-      if (m.kind !== 'email') {
+      const sender = byKind[m.kind];
+      if (sender === undefined) {
         log.warn(
-          { channel: 'smtp', kind: m.kind, to: masked(m.kind, m.address) },
-          'no SMS channel: code not sent',
+          { channel: 'deliver', kind: m.kind, to: masked(m.kind, m.address) },
+          m.kind === 'phone' ? 'no SMS channel: code not sent' : 'no email channel: code not sent',
         );
         return;
       }
-      const zh = m.lang === 'zh-CN';
-      await transport.sendMail({
-        from: smtp.from,
-        to: m.address,
-        subject: zh ? '隐私中心登录验证码' : 'Your privacy centre sign-in code',
-        text: zh
-          ? `您的验证码是 ${m.code}，10 分钟内有效。如非本人操作，请忽略本邮件。\n\nYour code is ${m.code}.`
-          : `Your code is ${m.code}. It is valid for a few minutes. If you did not ask for it, ignore this email.`,
-      });
-      log.info({ channel: 'smtp', kind: m.kind, to: masked(m.kind, m.address) }, 'sign-in code sent');
+      await sender.send(m);
     },
   };
+}
+
+/**
+ * What a failed delivery may put in the log: the error's class and stable code and, from a
+ * provider, its error code and request id. Never the message: a mail server's may quote the
+ * address.
+ */
+export function sendFailure(error: unknown): Record<string, string> {
+  const out: Record<string, string> = { error: error instanceof Error ? error.name : typeof error };
+  if (error instanceof CustodianError) {
+    out['code'] = error.code;
+    const details = (error.details ?? {}) as Record<string, unknown>;
+    for (const key of ['provider', 'providerCode', 'requestId'] as const) {
+      const value = details[key];
+      if (typeof value === 'string') out[key] = value;
+    }
+  }
+  return out;
 }
 
 export interface PrivacyCentreOptions {

@@ -23,7 +23,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
 import { PolicyService } from './policy.js';
-import { createCodeSender, PRIVACY_CENTRE_KEY_INFO, PrivacyCentre } from './privacy-centre.js';
+import { createCodeSender, PRIVACY_CENTRE_KEY_INFO, PrivacyCentre, sendFailure } from './privacy-centre.js';
 import { KeyRotation } from './rotation.js';
 import { deriveStaffSecretsKey, StaffSecretBox, StaffService, type AccessEventSink } from './staff.js';
 import { Vault } from './vault.js';
@@ -185,10 +185,19 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       key: createSecretKey(
         hkdf('sha256', indexRoot, Buffer.alloc(0), Buffer.from(PRIVACY_CENTRE_KEY_INFO), 32),
       ),
-      sender: createCodeSender(config.privacyCentre.codeChannel, config.notify.smtp, logger),
+      sender: createCodeSender(
+        config.privacyCentre.codeChannel,
+        {
+          smtp: config.notify.smtp,
+          sms: config.privacyCentre.sms,
+          recipients: config.datamap.recipients,
+        },
+        logger,
+      ),
       pseudonymize,
       now,
-      onSendError: (error) => logger.error({ error: (error as Error).name }, 'sign-in code delivery failed'),
+      // Recorded for the operator (never the address or code); the customer's answer stays the same.
+      onSendError: (error) => logger.error(sendFailure(error), 'sign-in code delivery failed'),
     });
     const oversight = new Oversight({
       store,

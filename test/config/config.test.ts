@@ -142,16 +142,39 @@ describe('configuration', () => {
       }
       return `${block.join('\n')}\n`;
     };
-    const env = { SMTP_PASSWORD: 'pw', TMALL_APP_SECRET: 'secret', TMALL_SESSION: 'session' };
+    const env = {
+      SMTP_PASSWORD: 'pw',
+      TMALL_APP_SECRET: 'secret',
+      TMALL_SESSION: 'session',
+      ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI-id',
+      ALIYUN_SMS_ACCESS_KEY_SECRET: 'sms-secret',
+    };
+    // The SMS provider's recipient entry is commented in place at the end of the data map.
+    const recipient = template.replace(/^ {4}# (- id: aliyun-sms| {2}.*)$/gmu, '    $1');
+    expect(recipient).not.toBe(template);
     const config = parseConfig(
-      `${template}${example('audit')}${example('privacyCentre')}${example('tmall')}`,
+      `${recipient}${example('audit')}${example('privacyCentre')}${example('tmall')}`,
       'custodian.yaml',
       env,
     );
     expect(config.privacyCentre).toMatchObject({
-      codeChannel: 'smtp',
+      codeChannel: 'deliver',
       codeTtlMinutes: 10,
       sessionMinutes: 60,
+      sms: {
+        provider: 'aliyun',
+        endpoint: 'https://dysmsapi.aliyuncs.com/',
+        accessKeyId: 'LTAI-id',
+        accessKeySecret: 'sms-secret',
+        templateCode: 'SMS_123456789',
+        regionId: 'cn-hangzhou',
+        timeoutMs: 5000,
+        recipient: 'aliyun-sms',
+      },
+    });
+    expect(config.datamap.recipients.find((r) => r.id === 'aliyun-sms')).toMatchObject({
+      role: 'processor',
+      categories: ['contact.phone'],
     });
     expect(config.notify.smtp).toMatchObject({ host: 'smtp.example.com', port: 587, password: 'pw' });
     expect(config.audit.retention.sharing).toEqual({ count: 3, unit: 'y' });

@@ -32,8 +32,15 @@ export async function serve(
     io.err(`custodian listening on ${url}\n`);
     if (config.privacyCentre.codeChannel === 'log') {
       io.err(
-        'warning: privacyCentre.codeChannel is "log": privacy-centre sign-in codes go to this server\'s debug log and reach no customer; set privacyCentre.codeChannel: smtp with notify.smtp in production\n',
+        'warning: privacyCentre.codeChannel is "log": privacy-centre sign-in codes go to this server\'s debug log and reach no customer; set privacyCentre.codeChannel: deliver with notify.smtp (email) and privacyCentre.sms (phone) in production\n',
       );
+    } else {
+      const without = (key: string, kind: string): void =>
+        io.err(
+          `warning: privacyCentre.codeChannel is "deliver" without ${key}: ${kind} sign-in codes are not sent\n`,
+        );
+      if (config.notify.smtp === undefined) without('notify.smtp', 'email');
+      if (config.privacyCentre.sms === undefined) without('privacyCentre.sms', 'phone');
     }
     onListening?.(url);
     await new Promise<void>((done) => {

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SmsConfig } from '../../src/config/schema.js';
+import type { Recipient } from '../../src/domain/datamap/schema.js';
+import { CustodianError } from '../../src/domain/errors.js';
+import { createCodeSender, sendFailure, type CodeMessage } from '../../src/services/privacy-centre.js';
+import { startFakeDysmsapi, type FakeDysmsapi } from '../support/dysmsapi.js';
+
+const PHONE = '13912345678';
+
+const PROVIDER: Recipient = {
+  id: 'aliyun-sms',
+  name: 'Alibaba Cloud SMS',
+  contact: '95187',
+  role: 'processor',
+  purposes: ['customer-service'],
+  categories: ['contact.phone'],
+  country: 'CN',
+  crossBorder: false,
+};
+
+function capture(): { lines: string[]; log: Parameters<typeof createCodeSender>[2] } {
+  const lines: string[] = [];
+  const at = (level: string) => (obj: object, msg: string) =>
+    lines.push(JSON.stringify({ level, ...obj, msg }));
+  return { lines, log: { info: at('info'), debug: at('debug'), warn: at('warn') } };
+}
+
+function configError(fn: () => unknown): CustodianError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CustodianError) return error;
+    throw error;
+  }
+  throw new Error('expected ERR_CONFIG_INVALID');
+}
+
+describe('sign-in code delivery (codeChannel deliver)', () => {
+  let fake: FakeDysmsapi;
+  let sms: SmsConfig;
+  const phone = (code: string, address = PHONE): CodeMessage => ({
+    kind: 'phone',
+    address,
+    code,
+    lang: 'zh-CN',
+  });
+
+  beforeAll(async () => {
+    fake = await startFakeDysmsapi();
+    sms = {
+      provider: 'aliyun',
+      endpoint: fake.url,
+      accessKeyId: fake.accessKeyId,
+      accessKeySecret: fake.accessKeySecret,
+      signName: '示例商店',
+      templateCode: 'SMS_123456789',
+      regionId: 'cn-hangzhou',
+      timeoutMs: 2000,
+      recipient: 'aliyun-sms',
+    };
+  });
+  afterAll(() => fake.stop());
+
+  it('texts a phone code through Alibaba Cloud SMS and logs it sent, masked', async () => {
+    const { lines, log } = capture();
+    const sender = createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log);
+    const before = fake.messages.length;
+    await sender.send(phone('384021'));
+    expect(fake.messages.slice(before)).toEqual([
+      expect.objectContaining({ phoneNumbers: PHONE, templateParam: { code: '384021' } }),
+    ]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'info',
+      channel: 'sms',
+      to: '139****5678',
+      provider: 'aliyun',
+      msg: 'sign-in code sent',
+    });
+    expect(lines.join('\n')).not.toContain(PHONE);
+    expect(lines.join('\n')).not.toContain('384021');
+  });
+
+  it('treats the old name smtp as deliver', async () => {
+    const { log } = capture();
+    const before = fake.messages.length;
+    await createCodeSender('smtp', { sms, recipients: [PROVIDER] }, log).send(phone('100200'));
+    expect(fake.messages.length).toBe(before + 1);
+  });
+
+  it('rejects with ERR_SMS_SEND_FAILED naming only the provider code and request id under a wrong secret', async () => {
+    const { lines, log } = capture();
+    const sender = createCodeSender(
+      'deliver',
+      { sms: { ...sms, accessKeySecret: 'wrong' }, recipients: [PROVIDER] },
+      log,
+    );
+    const error = await sender.send(phone('771234')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CustodianError);
+    expect((error as CustodianError).code).toBe('ERR_SMS_SEND_FAILED');
+    const refused = fake.refusals.at(-1)!;
+    expect(refused.code).toBe('SignatureDoesNotMatch');
+    expect(sendFailure(error)).toEqual({
+      error: 'CustodianError',
+      code: 'ERR_SMS_SEND_FAILED',
+      provider: 'aliyun',
+      providerCode: 'SignatureDoesNotMatch',
+      requestId: refused.requestId,
+    });
+    expect(lines).toEqual([]);
+  });
+
+  it('sends nothing, and says so masked, for a kind without a transport or a number that is not a mainland mobile', async () => {
+    const before = fake.messages.length;
+    const { lines, log } = capture();
+    await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send({
+      kind: 'email',
+      address: 'li.hua@example.cn',
+      code: '123123',
+      lang: 'en',
+    });
+    await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send(
+      phone('456456', '02112345678'),
+    );
+    const smtpOnly = {
+      smtp: { host: '127.0.0.1', port: 9, secure: false, requireTls: false, from: 'a@b.cn', to: ['c@d.cn'] },
+    };
+    await createCodeSender('deliver', smtpOnly, log).send(phone('789789'));
+    expect(fake.messages.length).toBe(before);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, string>)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        kind: 'email',
+        to: 'l***@example.cn',
+        msg: 'no email channel: code not sent',
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        kind: 'phone',
+        msg: 'not a mainland mobile number: code not sent',
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        kind: 'phone',
+        to: '139****5678',
+        msg: 'no SMS channel: code not sent',
+      }),
+    ]);
+    const text = lines.join('\n');
+    for (const secret of [PHONE, '02112345678', 'li.hua@example.cn', '123123', '456456', '789789'])
+      expect(text).not.toContain(secret);
+  });
+
+  it('refuses to open with an SMS provider that is not a declared processor, or with no transport (R13)', () => {
+    const { log } = capture();
+    const missing = configError(() => createCodeSender('deliver', { sms, recipients: [] }, log));
+    expect(missing.code).toBe('ERR_CONFIG_INVALID');
+    expect(missing.details).toEqual({ key: 'privacyCentre.sms.recipient' });
+    expect(missing.message).toContain(
+      'privacyCentre.sms.recipient: no datamap.recipients entry "aliyun-sms"',
+    );
+
+    const third = configError(() =>
+      createCodeSender('deliver', { sms, recipients: [{ ...PROVIDER, role: 'third-party' }] }, log),
+    );
+    expect(third.code).toBe('ERR_CONFIG_INVALID');
+    expect(third.message).toContain('has role third-party');
+
+    const noPhone = configError(() =>
+      createCodeSender('deliver', { sms, recipients: [{ ...PROVIDER, categories: ['identity.name'] }] }, log),
+    );
+    expect(noPhone.code).toBe('ERR_CONFIG_INVALID');
+    expect(noPhone.message).toContain('does not list category contact.phone');
+
+    const none = configError(() => createCodeSender('deliver', {}, log));
+    expect(none.code).toBe('ERR_CONFIG_INVALID');
+    expect(none.details).toEqual({ key: 'privacyCentre.codeChannel' });
+  });
+});
