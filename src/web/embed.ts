@@ -15,8 +15,8 @@
 export const EMBED_SCRIPT = `(() => {
   'use strict';
   const T = {
-    'zh-CN': { grant: '同意', withdraw: '撤回同意', on: '已同意', off: '未同意', saved: '已记录', failed: '未能记录，请重试', policy: '隐私政策' },
-    en: { grant: 'Consent', withdraw: 'Withdraw consent', on: 'Consented', off: 'Not consented', saved: 'Recorded', failed: 'Not recorded; try again', policy: 'Privacy policy' },
+    'zh-CN': { grant: '同意', withdraw: '撤回同意', on: '已同意', off: '未同意', saved: '已记录', failed: '未能记录，请重试', guardian: '未满 14 周岁：请由父母或其他监护人在隐私中心作出此项同意', policy: '隐私政策' },
+    en: { grant: 'Consent', withdraw: 'Withdraw consent', on: 'Consented', off: 'Not consented', saved: 'Recorded', failed: 'Not recorded; try again', guardian: 'Under 14: a parent or guardian gives this consent in the privacy centre', policy: 'Privacy policy' },
   };
   class CustodianConsent extends HTMLElement {
     connectedCallback() {
@@ -37,7 +37,10 @@ export const EMBED_SCRIPT = `(() => {
       if (signed && token) headers.authorization = 'Bearer ' + token;
       if (init && init.body) headers['content-type'] = 'application/json';
       const response = await fetch(this.base + path, { ...init, headers, credentials: 'omit', mode: 'cors' });
-      if (!response.ok) throw new Error('HTTP ' + response.status);
+      if (!response.ok) {
+        const problem = await response.json().catch(() => ({}));
+        throw Object.assign(new Error('HTTP ' + response.status), { code: problem.code });
+      }
       return response.json();
     }
     async render() {
@@ -80,8 +83,9 @@ export const EMBED_SCRIPT = `(() => {
             paint(!on);
             this.message('saved');
             this.dispatchEvent(new CustomEvent('custodian-consent', { detail: { purpose: p.id, action: on ? 'withdraw' : 'grant', receipt: out.receipt }, bubbles: true }));
-          } catch {
-            this.message('failed');
+          } catch (error) {
+            // R3: a child's grant needs a parent or guardian, which the centre asks for; the snippet cannot.
+            this.message(error && error.code === 'ERR_CONSENT_GUARDIAN_REQUIRED' ? 'guardian' : 'failed');
           } finally {
             button.disabled = false;
           }

@@ -244,13 +244,16 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
     await context.close();
   }, 60_000);
 
+  /** The child of the guardian test, for the snippet's test after it. */
+  let child = '';
+
   it('lets a parent fill in the guardian section for a child under 14 (R3)', async () => {
-    const { subjectId: child } = await t.runtime.vault.collect(tester, {
+    ({ subjectId: child } = await t.runtime.vault.collect(tester, {
       collection: 'profile',
       fields: { name: CHILD_NAME, email: CHILD_EMAIL, birthDate: '2016-11-20' },
       identities: { email: CHILD_EMAIL },
       purpose: 'marketing',
-    });
+    }));
     const context = await newContext(true);
     const page = await context.newPage();
     await page.goto(`${base}/privacy/sign-in`);
@@ -290,10 +293,12 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
 
   it('embeds <custodian-consent> on a merchant page from another origin', async () => {
     const { token } = await t.runtime.privacyCentre.mintEmbedToken(tester, subjectId);
-    merchant = createServer((_req, res) => {
+    const { token: childToken } = await t.runtime.privacyCentre.mintEmbedToken(tester, child);
+    merchant = createServer((req, res) => {
+      const pageToken = req.url === '/child' ? childToken : token;
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
-        `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Shop</title><script src="${base}/privacy/embed/consent.js" defer></script></head><body><main><h1>会员中心</h1><custodian-consent base="${base}" token="${token}" lang="zh-CN"></custodian-consent></main></body></html>`,
+        `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Shop</title><script src="${base}/privacy/embed/consent.js" defer></script></head><body><main><h1>会员中心</h1><custodian-consent base="${base}" token="${pageToken}" lang="zh-CN"></custodian-consent></main></body></html>`,
       );
     });
     merchant.listen(0, '127.0.0.1');
@@ -323,6 +328,24 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
       channel: 'h5',
       recordedBy: 'privacy-embed',
     });
+
+    // A child's page: withdrawing works; granting again says a guardian must, and records nothing.
+    await page.goto(`${origin}/child`);
+    const childButton = page.locator('custodian-consent button[data-purpose="marketing"]');
+    await childButton.waitFor();
+    expect(await childButton.getAttribute('aria-checked')).toBe('true');
+    await childButton.click();
+    await page.waitForFunction(
+      `document.querySelector('custodian-consent')?.shadowRoot?.querySelector('button[aria-checked="false"]:not([disabled])')`,
+    );
+    const recorded = (await t.runtime.consent.list(tester, child)).history.length;
+    await childButton.click();
+    await page.waitForFunction(
+      `document.querySelector('custodian-consent')?.shadowRoot?.querySelector('[role=status]')?.textContent.includes('监护人')`,
+    );
+    expect(await childButton.getAttribute('aria-checked')).toBe('false');
+    expect((await t.runtime.consent.list(tester, child)).history).toHaveLength(recorded);
+    expect(errors).toEqual([]);
     await context.close();
   });
 
