@@ -106,6 +106,37 @@ describe('vault over HTTP', () => {
     expect(await t.store.subjects.count()).toEqual(before);
   });
 
+  it('refuses fields the stated purpose does not need with 422 naming them, and stores nothing', async () => {
+    // A known subject, so "nothing stored" means no record added to it, not just no new subject.
+    const first = await post({
+      collection: 'profile',
+      identities: { oaid: 'minimise-oaid' },
+      fields: { name: '王五' },
+      purpose: 'customer-service',
+    });
+    expect(first.statusCode).toBe(201);
+    const { subjectId } = first.json<{ subjectId: string }>();
+    const subjects = await t.store.subjects.count();
+    const records = (await t.store.records.listForSubject(subjectId)).length;
+
+    // birthDate is declared, but only marketing needs it; customer service does not.
+    const res = await post({
+      collection: 'profile',
+      subjectId,
+      fields: { name: '王五', birthDate: '1990-01-01' },
+      purpose: 'customer-service',
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      code: 'ERR_COLLECT_FIELDS_NOT_NEEDED',
+      details: { fields: ['birthDate'] },
+    });
+    expect(res.body).not.toContain('1990-01-01');
+    expect(await t.store.subjects.count()).toEqual(subjects);
+    expect(await t.store.records.listForSubject(subjectId)).toHaveLength(records);
+  });
+
   it('answers malformed bodies with a 400 problem and changes nothing', async () => {
     const bad = await t.app.inject({
       method: 'POST',
