@@ -137,6 +137,21 @@ describe('vault over HTTP', () => {
     expect(await t.store.records.listForSubject(subjectId)).toHaveLength(records);
   });
 
+  it('reports masked free text in the response, by type and never by value', async () => {
+    const id = '11010519491231002X';
+    const res = await post({
+      collection: 'order',
+      fields: { orderId: 'T2026000000001', buyerMessage: `开发票用，身份证号${id}` },
+      purpose: 'order-fulfilment',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      stripped: [],
+      screened: [{ field: 'buyerMessage', action: 'masked', types: ['national-id'] }],
+    });
+    expect(res.body).not.toContain(id);
+  });
+
   it('answers malformed bodies with a 400 problem and changes nothing', async () => {
     const bad = await t.app.inject({
       method: 'POST',
@@ -201,5 +216,42 @@ describe('vault over HTTP', () => {
     expect(Object.keys(doc.paths['/v1/records'] ?? {})).toContain('post');
     expect(Object.keys(doc.paths['/v1/subjects/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.paths['/v1/subjects'] ?? {})).toContain('get');
+  });
+});
+
+describe('vault over HTTP: minimise: strip', () => {
+  it('drops the fields the purpose does not need, stores the rest and reports what it dropped', async () => {
+    const t = await testApp({
+      edit: (y) =>
+        y.replace(
+          "    profile:\n      description: The customer's own account details.\n",
+          "    profile:\n      description: The customer's own account details.\n      minimise: strip\n",
+        ),
+    });
+    try {
+      expect(t.config.datamap.collections['profile']?.minimise).toBe('strip');
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/records',
+        headers: { authorization: `Bearer ${t.testerToken}` },
+        payload: {
+          collection: 'profile',
+          fields: { name: '王五', birthDate: '1990-01-01' },
+          purpose: 'customer-service',
+        },
+      });
+      expect(res.statusCode).toBe(201);
+      const body = res.json<{ subjectId: string; stripped: string[]; screened: unknown[] }>();
+      expect(body).toMatchObject({ stripped: ['birthDate'], screened: [] });
+      const view = await t.app.inject({
+        method: 'GET',
+        url: `/v1/subjects/${body.subjectId}?purpose=marketing`,
+        headers: { authorization: `Bearer ${t.testerToken}` },
+      });
+      const fields = view.json<{ records: { fields: Record<string, unknown> }[] }>().records[0]!.fields;
+      expect(Object.keys(fields)).toEqual(['name']);
+    } finally {
+      await t.close();
+    }
   });
 });
