@@ -20,7 +20,10 @@ export interface ConfigProblem {
   readonly file: string;
   readonly line: number;
   readonly column: number;
-  /** Dotted key path, e.g. `database.engine`; empty for a syntax error. */
+  /**
+   * Dotted key path, e.g. `database.engine`. For a YAML syntax error, the key the parser was in
+   * when it stopped (empty before the first key).
+   */
   readonly key: string;
   readonly message: string;
 }
@@ -82,8 +85,11 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     return { file: shown, line, column: col, key, message };
   };
 
-  for (const error of doc.errors)
-    problems.push(at(error.pos[0], '', error.message.split('\n')[0] ?? error.code));
+  for (const error of doc.errors) {
+    const offset = error.pos[0];
+    const key = keyBefore(doc, offset, error.code === 'DUPLICATE_KEY');
+    problems.push(at(offset, key, error.message.split('\n')[0] ?? error.code));
+  }
   if (problems.length > 0) throw invalid(problems);
 
   // Secrets may come from the environment: `${env:NAME}` anywhere inside a string value.
@@ -135,6 +141,27 @@ function locateIssue(
     if (node?.range) return [at(node.range[0], path.join('.'), issue.message)];
   }
   return [at(0, path.join('.'), issue.message)];
+}
+
+/**
+ * The key a syntax error belongs to: the last key that starts before the parser stopped (an
+ * unclosed `[` or quote is reported where the next key begins), or, for a duplicate, the key at
+ * the error itself. Empty when the error comes before any key.
+ */
+function keyBefore(doc: Document, offset: number, inclusive: boolean): string {
+  let best: { start: number; key: string } | undefined;
+  visit(doc, {
+    Pair(_key, pair, path) {
+      if (!isScalar(pair.key)) return;
+      const start = pair.key.range?.[0];
+      if (start === undefined || start > offset || (start === offset && !inclusive)) return;
+      if (best !== undefined && start < best.start) return;
+      const parent = keyPathOf(path, pair);
+      const own = String(pair.key.value);
+      best = { start, key: parent ? `${parent}.${own}` : own };
+    },
+  });
+  return best?.key ?? '';
 }
 
 function keyPathOf(path: readonly unknown[], node: unknown): string {

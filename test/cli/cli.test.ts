@@ -82,13 +82,15 @@ describe('custodian CLI', () => {
     expect(migrate.code).toBe(2);
   });
 
-  it('a config with a YAML error exits 2 with file:line', async () => {
+  it('a config with a YAML error exits 2 with file:line and key, and creates nothing', async () => {
     const root = fresh();
     writeFileSync(join(root, 'custodian.yaml'), 'server:\n  port: [8080\n');
-    const run = await runCli(['migrate'], { cwd: root });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/custodian\.yaml:\d+:\d+: /);
-    expect(readdirSync(root)).toEqual(['custodian.yaml']);
+    for (const command of ['migrate', 'serve']) {
+      const run = await runCli([command], { cwd: root });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/custodian\.yaml:\d+:\d+: server\.port: /);
+      expect(readdirSync(root)).toEqual(['custodian.yaml']);
+    }
   });
 
   it('finds the config through CUSTODIAN_CONFIG', async () => {

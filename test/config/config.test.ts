@@ -199,11 +199,34 @@ describe('configuration', () => {
     }
   });
 
-  it('reports a YAML syntax error with its line', () => {
+  it('reports a YAML syntax error with its line and the key it broke', () => {
     const text = 'server:\n  host: [unclosed\nlog:\n  level: info\n';
     const error = problemOf(() => parseConfig(text, 'custodian.yaml'));
     expect(error.code).toBe('ERR_CONFIG_INVALID');
-    expect(error.message).toMatch(/^custodian\.yaml:\d+:\d+: /);
+    expect(error.exitCode).toBe(2);
+    // The parser stops where the next key begins (line 3); the key is the one left open.
+    expect(error.message).toMatch(/^custodian\.yaml:3:1: server\.host: Flow sequence /);
+    const cases: [string, string][] = [
+      // An unclosed quote runs to the end of the file.
+      ['server:\n  host: "127.0.0.1\n  port: 8080\n', 'server.host'],
+      // A duplicate is named itself, not the key before it.
+      ['server:\n  host: a\n  port: 1\n  host: b\n', 'server.host'],
+      // Inside a list of purposes, the path runs through the index.
+      [
+        'datamap:\n  purposes:\n    - id: a\n      name: { en: x\n    - id: b\n',
+        'datamap.purposes.0.name.en',
+      ],
+    ];
+    for (const [broken, key] of cases) {
+      const message = problemOf(() => parseConfig(broken, 'custodian.yaml')).message;
+      expect(message, broken).toMatch(
+        new RegExp(`^custodian\\.yaml:\\d+:\\d+: ${key.replace(/\./g, '\\.')}: `),
+      );
+    }
+    // Before the first key there is none to name.
+    expect(problemOf(() => parseConfig('[\n', 'custodian.yaml')).message).toMatch(
+      /^custodian\.yaml:2:1: Flow sequence must end with a \]/,
+    );
   });
 
   it('refuses a purpose the data map does not declare', () => {

@@ -106,6 +106,52 @@ describe('vault over HTTP', () => {
     expect(await t.store.subjects.count()).toEqual(before);
   });
 
+  it('refuses fields the stated purpose does not need with 422 naming them, and stores nothing', async () => {
+    // A known subject, so "nothing stored" means no record added to it, not just no new subject.
+    const first = await post({
+      collection: 'profile',
+      identities: { oaid: 'minimise-oaid' },
+      fields: { name: '王五' },
+      purpose: 'customer-service',
+    });
+    expect(first.statusCode).toBe(201);
+    const { subjectId } = first.json<{ subjectId: string }>();
+    const subjects = await t.store.subjects.count();
+    const records = (await t.store.records.listForSubject(subjectId)).length;
+
+    // birthDate is declared, but only marketing needs it; customer service does not.
+    const res = await post({
+      collection: 'profile',
+      subjectId,
+      fields: { name: '王五', birthDate: '1990-01-01' },
+      purpose: 'customer-service',
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      code: 'ERR_COLLECT_FIELDS_NOT_NEEDED',
+      details: { fields: ['birthDate'] },
+    });
+    expect(res.body).not.toContain('1990-01-01');
+    expect(await t.store.subjects.count()).toEqual(subjects);
+    expect(await t.store.records.listForSubject(subjectId)).toHaveLength(records);
+  });
+
+  it('reports masked free text in the response, by type and never by value', async () => {
+    const id = '11010519491231002X';
+    const res = await post({
+      collection: 'order',
+      fields: { orderId: 'T2026000000001', buyerMessage: `开发票用，身份证号${id}` },
+      purpose: 'order-fulfilment',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      stripped: [],
+      screened: [{ field: 'buyerMessage', action: 'masked', types: ['national-id'] }],
+    });
+    expect(res.body).not.toContain(id);
+  });
+
   it('answers malformed bodies with a 400 problem and changes nothing', async () => {
     const bad = await t.app.inject({
       method: 'POST',
@@ -170,5 +216,42 @@ describe('vault over HTTP', () => {
     expect(Object.keys(doc.paths['/v1/records'] ?? {})).toContain('post');
     expect(Object.keys(doc.paths['/v1/subjects/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.paths['/v1/subjects'] ?? {})).toContain('get');
+  });
+});
+
+describe('vault over HTTP: minimise: strip', () => {
+  it('drops the fields the purpose does not need, stores the rest and reports what it dropped', async () => {
+    const t = await testApp({
+      edit: (y) =>
+        y.replace(
+          "    profile:\n      description: The customer's own account details.\n",
+          "    profile:\n      description: The customer's own account details.\n      minimise: strip\n",
+        ),
+    });
+    try {
+      expect(t.config.datamap.collections['profile']?.minimise).toBe('strip');
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/records',
+        headers: { authorization: `Bearer ${t.testerToken}` },
+        payload: {
+          collection: 'profile',
+          fields: { name: '王五', birthDate: '1990-01-01' },
+          purpose: 'customer-service',
+        },
+      });
+      expect(res.statusCode).toBe(201);
+      const body = res.json<{ subjectId: string; stripped: string[]; screened: unknown[] }>();
+      expect(body).toMatchObject({ stripped: ['birthDate'], screened: [] });
+      const view = await t.app.inject({
+        method: 'GET',
+        url: `/v1/subjects/${body.subjectId}?purpose=marketing`,
+        headers: { authorization: `Bearer ${t.testerToken}` },
+      });
+      const fields = view.json<{ records: { fields: Record<string, unknown> }[] }>().records[0]!.fields;
+      expect(Object.keys(fields)).toEqual(['name']);
+    } finally {
+      await t.close();
+    }
   });
 });

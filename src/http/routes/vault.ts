@@ -63,7 +63,25 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
           source: z.string().min(1).max(120).optional(),
         }),
         response: {
-          201: z.object({ subjectId: z.string(), recordId: z.string(), created: z.boolean() }),
+          201: z.object({
+            subjectId: z.string(),
+            recordId: z.string(),
+            created: z.boolean(),
+            stripped: z
+              .array(z.string())
+              .describe('Fields dropped because the purpose does not need them (`minimise: strip`)'),
+            screened: z
+              .array(
+                z.object({
+                  field: z.string(),
+                  action: z.enum(['masked', 'flagged', 'rejected']),
+                  types: z.array(z.string()),
+                }),
+              )
+              .describe(
+                'Free-text fields in which personal data was found and masked or flagged; types only',
+              ),
+          }),
           ...errors,
         },
       },
