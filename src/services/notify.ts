@@ -25,6 +25,18 @@ interface AlertLog {
   error(obj: object, msg: string): void;
 }
 
+/** The one nodemailer transport for `notify.smtp`: implicit TLS, or STARTTLS required unless turned off. */
+export function smtpTransport(smtp: NonNullable<NotifyConfig['smtp']>) {
+  return nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: !smtp.secure && smtp.requireTls,
+    ignoreTLS: !smtp.secure && !smtp.requireTls,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
+  });
+}
+
 /** Log always; webhook and SMTP when configured. A failing channel is logged, never fatal to the caller. */
 export function createNotifier(config: NotifyConfig, log: AlertLog): Notifier {
   const channels: { name: string; send: (alert: Alert) => Promise<void> }[] = [];
@@ -48,14 +60,7 @@ export function createNotifier(config: NotifyConfig, log: AlertLog): Notifier {
   }
   if (config.smtp) {
     const smtp = config.smtp;
-    const transport = nodemailer.createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      requireTLS: !smtp.secure && smtp.requireTls,
-      ignoreTLS: !smtp.secure && !smtp.requireTls,
-      ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-    });
+    const transport = smtpTransport(smtp);
     channels.push({
       name: 'smtp',
       async send(alert) {

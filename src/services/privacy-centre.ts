@@ -1,5 +1,4 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { NotifyConfig, PrivacyCentreConfig, SmsConfig } from '../config/schema.js';
 import { normalizeEmail, normalizePhone, type BlindIndexer } from '../crypto/blind-index.js';
 import { hashToken } from '../crypto/tokens.js';
@@ -18,6 +17,7 @@ import type {
 } from '../store/privacy.js';
 import type { Repositories, Store } from '../store/store.js';
 import { appendAudit } from './audit.js';
+import { smtpTransport } from './notify.js';
 import type { Principal } from './tokens.js';
 
 /**
@@ -88,14 +88,7 @@ export interface CodeTransports {
 
 /** Email through nodemailer and `notify.smtp`. */
 function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): CodeSender {
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    requireTLS: !smtp.secure && smtp.requireTls,
-    ignoreTLS: !smtp.secure && !smtp.requireTls,
-    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-  });
+  const transport = smtpTransport(smtp);
   return {
     async send(m) {
       const zh = m.lang === 'zh-CN';
