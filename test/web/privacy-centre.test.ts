@@ -506,27 +506,23 @@ describe('privacy centre (HTTP)', () => {
     expect(page.body).toContain('name="guardianName"');
     const csrf = csrfOf(page.body);
     const ledger = async () => (await t.runtime.consent.list(tester, child)).history.length;
+    /** A consent form post as the child's browser sends it. */
+    const post = (form: Record<string, string>, accept = 'application/json') =>
+      t.app.inject({
+        method: 'POST',
+        url: '/privacy/account/consents',
+        headers: { ...headers, accept },
+        payload: new URLSearchParams({ csrf, purpose: 'marketing', ...form }).toString(),
+      });
 
-    const alone = await t.app.inject({
-      method: 'POST',
-      url: '/privacy/account/consents',
-      headers: { ...headers, accept: 'text/html' },
-      payload: `csrf=${csrf}&purpose=marketing&action=grant`,
-    });
+    const alone = await post({ action: 'grant' }, 'text/html');
     expect(alone.statusCode).toBe(422);
     expect(alone.body).toContain('ERR_CONSENT_GUARDIAN_REQUIRED');
     expect(alone.body).toContain('需要由父母或其他监护人');
-    const unconfirmed = await t.app.inject({
-      method: 'POST',
-      url: '/privacy/account/consents',
-      headers,
-      payload: new URLSearchParams({
-        csrf,
-        purpose: 'marketing',
-        action: 'grant',
-        guardianRelationship: 'parent',
-        guardianName: GUARDIAN_NAME,
-      }).toString(),
+    const unconfirmed = await post({
+      action: 'grant',
+      guardianRelationship: 'parent',
+      guardianName: GUARDIAN_NAME,
     });
     expect(unconfirmed.statusCode).toBe(422);
     expect(unconfirmed.json()).toMatchObject({
@@ -536,12 +532,7 @@ describe('privacy centre (HTTP)', () => {
     expect(await ledger()).toBe(0);
 
     const guardian = { guardianRelationship: 'parent', guardianName: GUARDIAN_NAME, guardianConfirm: 'yes' };
-    const granted = await t.app.inject({
-      method: 'POST',
-      url: '/privacy/account/consents',
-      headers,
-      payload: new URLSearchParams({ csrf, purpose: 'marketing', action: 'grant', ...guardian }).toString(),
-    });
+    const granted = await post({ action: 'grant', ...guardian });
     expect(granted.statusCode).toBe(303);
     let list = await t.runtime.consent.list(tester, child);
     expect(list.history.at(-1)).toMatchObject({
@@ -561,18 +552,7 @@ describe('privacy centre (HTTP)', () => {
       headers: { cookie: cookieHeader(jar) },
     });
     expect(next.body).toContain('value="sensitive_pi"');
-    const separate = await t.app.inject({
-      method: 'POST',
-      url: '/privacy/account/consents',
-      headers,
-      payload: new URLSearchParams({
-        csrf,
-        purpose: 'marketing',
-        action: 'grant',
-        kind: 'sensitive_pi',
-        ...guardian,
-      }).toString(),
-    });
+    const separate = await post({ action: 'grant', kind: 'sensitive_pi', ...guardian });
     expect(separate.statusCode).toBe(303);
     list = await t.runtime.consent.list(tester, child);
     expect(list.purposes.find((p) => p.purpose === 'marketing')).toMatchObject({
@@ -584,12 +564,7 @@ describe('privacy centre (HTTP)', () => {
     ).not.toBe('withheld');
 
     // Withdrawing never needs the guardian (R4).
-    const withdrawn = await t.app.inject({
-      method: 'POST',
-      url: '/privacy/account/consents',
-      headers,
-      payload: `csrf=${csrf}&purpose=marketing&action=withdraw`,
-    });
+    const withdrawn = await post({ action: 'withdraw' });
     expect(withdrawn.statusCode).toBe(303);
     list = await t.runtime.consent.list(tester, child);
     expect(list.purposes.find((p) => p.purpose === 'marketing')?.granted).toBe(false);
