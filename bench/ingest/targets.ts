@@ -8,7 +8,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { initProject } from '../../src/services/setup.js';
-import { ImmediateSqliteDialect } from '../../src/store/open.js';
+import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
 import type { EngineId, SuiteId } from '../lib/cli.js';
 import { note } from '../lib/out.js';
@@ -52,18 +52,6 @@ export const PG_ADMIN_URL =
   process.env['CUSTODIAN_BENCH_PG_URL'] ??
   process.env['CUSTODIAN_TEST_PG_URL'] ??
   'postgres://postgres@127.0.0.1:5432/postgres';
-
-/**
- * The pragmas `openStore` sets on its connection (src/store/open.ts). `journal_mode` is stored in
- * the file; the others hold per connection, so the plain side's connection sets them too.
- */
-const STORE_PRAGMAS = [
-  'journal_mode = WAL',
-  'synchronous = NORMAL',
-  'foreign_keys = ON',
-  'busy_timeout = 5000',
-  'secure_delete = ON',
-] as const;
 
 // The plain side runs on the store's own SQLite dialect (immediate transactions, cached
 // statements), so both sides use the same stack.
@@ -116,7 +104,9 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
   // A second connection to the same file, set up as openStore sets up its own, under the same
   // Kysely dialect: the plain side pays the same driver and query-builder costs as the vault.
   const database = new SqliteDatabase(path);
-  for (const pragma of STORE_PRAGMAS) database.pragma(pragma);
+  // The pragmas `openStore` sets (`journal_mode` is stored in the file; the others hold per
+  // connection, so the plain side's connection sets them too).
+  for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
   const plain = new Kysely<PlainDatabase>({ dialect: new ImmediateSqliteDialect(database) });
   await createPlainTable(plain, 'sqlite');
   const journal = String(database.pragma('journal_mode', { simple: true }));
