@@ -86,6 +86,27 @@ export interface CodeTransports {
   readonly smsClient?: Pick<AliyunSmsOptions, 'fetch' | 'now' | 'nonce'>;
 }
 
+/**
+ * What `serve` says about how sign-in codes reach customers: nothing when both transports are set;
+ * otherwise which codes go nowhere (the log channel: all of them, to the debug log only).
+ */
+export function codeDeliveryWarnings(config: {
+  readonly privacyCentre: Pick<PrivacyCentreConfig, 'codeChannel' | 'sms'>;
+  readonly notify: Pick<NotifyConfig, 'smtp'>;
+}): string[] {
+  if (config.privacyCentre.codeChannel === 'log') {
+    return [
+      'privacyCentre.codeChannel is "log": privacy-centre sign-in codes go to this server\'s debug log and reach no customer; set privacyCentre.codeChannel: deliver with notify.smtp (email) and privacyCentre.sms (phone) in production',
+    ];
+  }
+  const without = (key: string, kind: string): string =>
+    `privacyCentre.codeChannel is "deliver" without ${key}: ${kind} sign-in codes are not sent`;
+  return [
+    ...(config.notify.smtp === undefined ? [without('notify.smtp', 'email')] : []),
+    ...(config.privacyCentre.sms === undefined ? [without('privacyCentre.sms', 'phone')] : []),
+  ];
+}
+
 /** Email through nodemailer and `notify.smtp`. */
 function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): CodeSender {
   const transport = smtpTransport(smtp);

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmsConfig } from '../../src/config/schema.js';
 import type { Recipient } from '../../src/domain/datamap/schema.js';
 import { CustodianError } from '../../src/domain/errors.js';
-import { createCodeSender, sendFailure, type CodeMessage } from '../../src/services/privacy-centre.js';
+import {
+  codeDeliveryWarnings,
+  createCodeSender,
+  sendFailure,
+  type CodeMessage,
+} from '../../src/services/privacy-centre.js';
 import { startFakeDysmsapi, type FakeDysmsapi } from '../support/dysmsapi.js';
 
 const PHONE = '13912345678';
@@ -178,5 +183,36 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
     const none = configError(() => createCodeSender('deliver', {}, log));
     expect(none.code).toBe('ERR_CONFIG_INVALID');
     expect(none.details).toEqual({ key: 'privacyCentre.codeChannel' });
+  });
+});
+
+describe('what serve says about code delivery', () => {
+  const smtp = {
+    host: 'smtp.example.com',
+    port: 587,
+    secure: false,
+    requireTls: true,
+    from: 'a@b.cn',
+    to: ['c@d.cn'],
+  };
+  const sms = { recipient: 'aliyun-sms' } as unknown as SmsConfig;
+  it('warns that the log channel reaches no customer', () => {
+    const [only, ...rest] = codeDeliveryWarnings({
+      privacyCentre: { codeChannel: 'log', sms },
+      notify: { smtp },
+    });
+    expect(only).toContain('reach no customer');
+    expect(rest).toEqual([]);
+  });
+  it('names the missing transport of deliver, and is silent with both', () => {
+    expect(codeDeliveryWarnings({ privacyCentre: { codeChannel: 'deliver' }, notify: { smtp } })).toEqual([
+      'privacyCentre.codeChannel is "deliver" without privacyCentre.sms: phone sign-in codes are not sent',
+    ]);
+    expect(codeDeliveryWarnings({ privacyCentre: { codeChannel: 'deliver', sms }, notify: {} })).toEqual([
+      'privacyCentre.codeChannel is "deliver" without notify.smtp: email sign-in codes are not sent',
+    ]);
+    expect(
+      codeDeliveryWarnings({ privacyCentre: { codeChannel: 'deliver', sms }, notify: { smtp } }),
+    ).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildApp } from '../../http/app.js';
+import { codeDeliveryWarnings } from '../../services/privacy-centre.js';
 import { openRuntime } from '../../services/runtime.js';
 import type { CliIO } from '../io.js';
 import { loadFor, parsePort } from '../shared.js';
@@ -30,18 +31,7 @@ export async function serve(
     const app = await buildApp({ runtime });
     const url = await app.listen({ host: opts.host ?? config.server.host, port: port ?? config.server.port });
     io.err(`custodian listening on ${url}\n`);
-    if (config.privacyCentre.codeChannel === 'log') {
-      io.err(
-        'warning: privacyCentre.codeChannel is "log": privacy-centre sign-in codes go to this server\'s debug log and reach no customer; set privacyCentre.codeChannel: deliver with notify.smtp (email) and privacyCentre.sms (phone) in production\n',
-      );
-    } else {
-      const without = (key: string, kind: string): void =>
-        io.err(
-          `warning: privacyCentre.codeChannel is "deliver" without ${key}: ${kind} sign-in codes are not sent\n`,
-        );
-      if (config.notify.smtp === undefined) without('notify.smtp', 'email');
-      if (config.privacyCentre.sms === undefined) without('privacyCentre.sms', 'phone');
-    }
+    for (const warning of codeDeliveryWarnings(config)) io.err(`warning: ${warning}\n`);
     onListening?.(url);
     await new Promise<void>((done) => {
       const stop = (): void => {
