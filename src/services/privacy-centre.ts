@@ -320,9 +320,42 @@ export class PrivacyCentre {
     });
     if (subjectId !== undefined) {
       // Not awaited: the answer's timing must not tell whether a customer has this identity.
-      this.#o.sender.send({ kind, address, code, lang }).catch(this.#o.onSendError);
+      this.#o.sender
+        .send({ kind, address, code, lang })
+        .catch((error: unknown) => this.#undelivered(subjectId, kind, error));
     }
     return { challenge };
+  }
+
+  /**
+   * A code that did not go out: logged for the operator, and audited so the privacy officer sees
+   * customers who could not sign in to exercise their rights (PIPL Art. 50). The entry names the
+   * customer by pseudonym and the failure by its codes only; an audit write that fails is logged too
+   * (the customer's answer went out long ago and does not depend on either).
+   */
+  async #undelivered(subjectId: string, kind: SignInKind, error: unknown): Promise<void> {
+    this.#o.onSendError(error);
+    const failure = sendFailure(error);
+    try {
+      await this.#o.store.transaction((tx) =>
+        appendAudit(tx, [
+          {
+            v: 1,
+            at: this.#o.now().toISOString(),
+            action: 'privacy.code-undelivered',
+            actor: { id: CUSTOMER_PRINCIPAL.id, role: CUSTOMER_PRINCIPAL.role },
+            subject: this.#o.pseudonymize(subjectId),
+            detail: {
+              kind,
+              code: failure['code'] ?? failure['error'] ?? 'unknown',
+              ...(failure['providerCode'] === undefined ? {} : { providerCode: failure['providerCode'] }),
+            },
+          },
+        ]),
+      );
+    } catch (auditError) {
+      this.#o.onSendError(auditError);
+    }
   }
 
   /**

@@ -165,6 +165,20 @@ describe('privacy centre sign-in by SMS (Alibaba Cloud, fake dysmsapi)', () => {
       providerCode: 'SignatureDoesNotMatch',
       requestId: refusal.requestId,
     });
+    // The privacy officer sees it in the audit log: who (by pseudonym), how, which failure; no number.
+    let undelivered: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && undelivered === undefined; i++) {
+      const rows = await broken.store.audit.range(1, 1_000_000);
+      const row = rows.find((r) => r.action === 'privacy.code-undelivered');
+      if (row) undelivered = JSON.parse(row.canonical.toString('utf8')) as Record<string, unknown>;
+      else await new Promise((wake) => setTimeout(wake, 20));
+    }
+    expect(undelivered).toMatchObject({
+      action: 'privacy.code-undelivered',
+      subject: expect.stringMatching(/^[A-Za-z0-9_-]+$/) as unknown,
+      detail: { kind: 'phone', code: 'ERR_SMS_SEND_FAILED', providerCode: 'SignatureDoesNotMatch' },
+    });
+    expect(JSON.stringify(undelivered)).not.toContain(PHONE);
     // No code went out, so none signs in.
     const challenge = asked.cookies.find((c) => c.name === 'custodian_privacy_challenge')!.value;
     expect((await sendCode(broken, challenge, '000000')).statusCode).toBe(401);

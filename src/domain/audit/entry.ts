@@ -34,6 +34,7 @@ export type AuditAction =
   | 'consent.refuse'
   | 'consent.read'
   | 'privacy.sign-in'
+  | 'privacy.code-undelivered'
   | 'privacy.sign-out'
   | 'privacy.notice'
   | 'privacy.request'
