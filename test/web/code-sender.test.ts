@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { SmsConfig } from '../../src/config/schema.js';
+import { configTemplate } from '../../src/config/template.js';
 import type { Recipient } from '../../src/domain/datamap/schema.js';
 import { CustodianError } from '../../src/domain/errors.js';
 import {
@@ -89,7 +91,14 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
   it('treats the old name smtp as deliver', async () => {
     const { log } = capture();
     const before = fake.messages.length;
-    await createCodeSender('smtp', { sms, recipients: [PROVIDER] }, log).send(phone('100200'));
+    const { privacyCentre } = parseConfig(
+      `${configTemplate({ suite: 'aes-256-gcm', storeName: 'S' })}notify:\n  smtp:\n    host: smtp.example.com\n    from: a@example.com\n    to: [b@example.com]\nprivacyCentre:\n  codeChannel: smtp\n`,
+      'custodian.yaml',
+    );
+    expect(privacyCentre.codeChannel).toBe('deliver');
+    await createCodeSender(privacyCentre.codeChannel, { sms, recipients: [PROVIDER] }, log).send(
+      phone('100200'),
+    );
     expect(fake.messages.length).toBe(before + 1);
   });
 
