@@ -7,6 +7,7 @@ import { run as auditLog } from './audit.js';
 import { crypto } from './crypto.js';
 import { runPiiQuality } from './pii-quality.js';
 import { tmallImport } from './tmall-import.js';
+import { ingestFloor } from './ingest/floor.js';
 import { ingest, INGEST_FLOOR } from './ingest/index.js';
 import { parseCommandLine, UsageError, type BenchOptions } from './lib/cli.js';
 import { emit, note } from './lib/out.js';
@@ -23,6 +24,11 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     summary: 'rows/s inserted plain vs through vault.collect / collectMany, and their ratio',
     run: ingest,
     ok: (result) => typeof result['ratio'] === 'number' && result['ratio'] >= INGEST_FLOOR,
+  },
+  'ingest-floor': {
+    summary:
+      'SQLite alone writing what one collect writes (raw statements, no crypto), level by level, against the plain row',
+    run: ingestFloor,
   },
   crypto: {
     summary: 'sealField/openField and blind-index tokens/s against raw createCipheriv AES-256-GCM',

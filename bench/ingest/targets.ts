@@ -31,6 +31,8 @@ export interface PlainDatabase {
 /** Where one ingest benchmark writes: the real runtime and, beside it, the plain table. */
 export interface IngestTarget {
   readonly engine: EngineId;
+  /** The SQLite file, for benchmarks that open a connection of their own. */
+  readonly path?: string;
   readonly runtime: Runtime;
   readonly plain: Kysely<PlainDatabase>;
   /** Engine facts for the result line (journal mode, sync level, server version). */
@@ -119,6 +121,7 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
   note(`ingest: sqlite ${facts.sqlite} at ${path} (WAL, synchronous=NORMAL)`);
   return {
     engine: 'sqlite',
+    path,
     runtime,
     plain,
     facts,

@@ -17,6 +17,16 @@ export async function timed(work: () => Promise<void>): Promise<Cost> {
   return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
+/** {@link timed} for synchronous work. */
+export function timedSync(work: () => void): Cost {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  work();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
 /** Splits `items` into consecutive slices of at most `size`. */
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
