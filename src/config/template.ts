@@ -74,7 +74,8 @@ log:
 #       accessKeyId: \${env:ALIYUN_SMS_ACCESS_KEY_ID}
 #       accessKeySecret: \${env:ALIYUN_SMS_ACCESS_KEY_SECRET}
 #       signName: 示例商店            # the approved signature (签名名称)
-#       templateCode: SMS_123456789  # an approved verification-code template with the variable code
+#       templateCode: SMS_123456789  # an approved verification-code template with the variable code;
+#                                    # the validity its text states must match codeTtlMinutes
 #       recipient: aliyun-sms        # its datamap.recipients entry (R6, R13)
 #   notify:
 #     smtp:

@@ -57,6 +57,8 @@ export interface CodeMessage {
   readonly address: string;
   readonly code: string;
   readonly lang: 'zh-CN' | 'en';
+  /** How long the code is valid (`privacyCentre.codeTtlMinutes`), so the message says so. */
+  readonly validMinutes: number;
 }
 
 /** Delivers a sign-in code. Implementations never log the code with the address in clear. */
@@ -107,6 +109,10 @@ export function codeDeliveryWarnings(config: {
   ];
 }
 
+function minutes(count: number): string {
+  return count === 1 ? '1 minute' : `${count} minutes`;
+}
+
 /** Email through nodemailer and `notify.smtp`. */
 function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): CodeSender {
   const transport = smtpTransport(smtp);
@@ -118,8 +124,8 @@ function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): Co
         to: m.address,
         subject: zh ? '隐私中心登录验证码' : 'Your privacy centre sign-in code',
         text: zh
-          ? `您的验证码是 ${m.code}，10 分钟内有效。如非本人操作，请忽略本邮件。\n\nYour code is ${m.code}.`
-          : `Your code is ${m.code}. It is valid for a few minutes. If you did not ask for it, ignore this email.`,
+          ? `您的验证码是 ${m.code}，${m.validMinutes} 分钟内有效。如非本人操作，请忽略本邮件。\n\nYour code is ${m.code}. It is valid for ${minutes(m.validMinutes)}.`
+          : `Your code is ${m.code}. It is valid for ${minutes(m.validMinutes)}. If you did not ask for it, ignore this email.`,
       });
       log.info({ channel: 'smtp', kind: m.kind, to: masked(m.kind, m.address) }, 'sign-in code sent');
     },
@@ -322,7 +328,7 @@ export class PrivacyCentre {
     if (subjectId !== undefined) {
       // Not awaited: the answer's timing must not tell whether a customer has this identity.
       this.#o.sender
-        .send({ kind, address, code, lang })
+        .send({ kind, address, code, lang, validMinutes: this.#o.config.codeTtlMinutes })
         .catch((error: unknown) => this.#undelivered(subjectId, kind, error));
     }
     return { challenge };

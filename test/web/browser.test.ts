@@ -79,6 +79,7 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
             '    to: [dpo@shop.example]',
             'privacyCentre:',
             '  codeChannel: smtp',
+            '  codeTtlMinutes: 7',
             '',
           ].join('\n'),
         ),
@@ -141,6 +142,8 @@ describe.skipIf(!haveChromium)('privacy centre in headless Chromium', () => {
     const parsed = await simpleParser(message.raw);
     const code = /\b(\d{6})\b/.exec(parsed.text ?? '')?.[1];
     expect(code).toBeDefined();
+    // The message states the validity the store configured, as the page did.
+    expect(parsed.text).toContain(`您的验证码是 ${code}，7 分钟内有效。`);
     return code!;
   }
 

@@ -10,7 +10,9 @@ import {
   sendFailure,
   type CodeMessage,
 } from '../../src/services/privacy-centre.js';
+import { simpleParser } from 'mailparser';
 import { startFakeDysmsapi, type FakeDysmsapi } from '../support/dysmsapi.js';
+import { startSmtpSink } from '../support/smtp.js';
 
 const PHONE = '13912345678';
 
@@ -50,6 +52,7 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
     address,
     code,
     lang: 'zh-CN',
+    validMinutes: 10,
   });
 
   beforeAll(async () => {
@@ -86,6 +89,42 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
     });
     expect(lines.join('\n')).not.toContain(PHONE);
     expect(lines.join('\n')).not.toContain('384021');
+  });
+
+  it("emails a code that states the configured validity, in the customer's language", async () => {
+    const sink = await startSmtpSink();
+    try {
+      const smtp = {
+        host: '127.0.0.1',
+        port: sink.port,
+        secure: false,
+        requireTls: false,
+        from: 'privacy@shop.example',
+        to: ['dpo@shop.example'],
+      };
+      const { lines, log } = capture();
+      const sender = createCodeSender('deliver', { smtp }, log);
+      const email = (lang: CodeMessage['lang'], validMinutes: number, code: string): CodeMessage => ({
+        kind: 'email',
+        address: 'li.hua@example.cn',
+        code,
+        lang,
+        validMinutes,
+      });
+      await sender.send(email('zh-CN', 5, '246810'));
+      await sender.send(email('en', 1, '135791'));
+      await sink.waitFor(2);
+      const [zh, en] = await Promise.all(sink.messages.map((m) => simpleParser(m.raw)));
+      expect(zh?.to).toMatchObject({ text: 'li.hua@example.cn' });
+      expect(zh?.text).toContain('您的验证码是 246810，5 分钟内有效。');
+      expect(zh?.text).toContain('It is valid for 5 minutes.');
+      expect(en?.text).toContain('Your code is 135791. It is valid for 1 minute.');
+      expect(`${zh?.text}${en?.text}`).not.toContain('10 分钟');
+      // The log says a code went out, masked, and never the code.
+      expect(lines.join('\n')).not.toMatch(/246810|135791|li\.hua@/);
+    } finally {
+      await sink.stop();
+    }
   });
 
   it('treats the old name smtp as deliver', async () => {
@@ -135,6 +174,7 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
       address: 'li.hua@example.cn',
       code: '123123',
       lang: 'en',
+      validMinutes: 10,
     });
     await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send(
       phone('456456', '02112345678'),
