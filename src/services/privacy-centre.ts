@@ -17,7 +17,7 @@ import type {
 } from '../store/privacy.js';
 import type { Repositories, Store } from '../store/store.js';
 import { appendAudit } from './audit.js';
-import { smtpTransport } from './notify.js';
+import { smtpTransport, type Notifier } from './notify.js';
 import type { Principal } from './tokens.js';
 
 /**
@@ -61,9 +61,17 @@ export interface CodeMessage {
   readonly validMinutes: number;
 }
 
+/**
+ * What became of a sign-in code: `sent` to a transport, `logged` (the development channel),
+ * `not-sent` (no transport for its kind, or a phone number a domestic SMS template cannot reach),
+ * or `failed` (the transport refused it).
+ */
+export type CodeOutcome = 'sent' | 'logged' | 'not-sent' | 'failed';
+
 /** Delivers a sign-in code. Implementations never log the code with the address in clear. */
 export interface CodeSender {
-  send(message: CodeMessage): Promise<void>;
+  /** Resolves with what happened to the code; rejects when the transport failed. */
+  send(message: CodeMessage): Promise<Exclude<CodeOutcome, 'failed'>>;
 }
 
 interface SenderLog {
@@ -128,6 +136,7 @@ function smtpSender(smtp: NonNullable<NotifyConfig['smtp']>, log: SenderLog): Co
           : `Your code is ${m.code}. It is valid for ${minutes(m.validMinutes)}. If you did not ask for it, ignore this email.`,
       });
       log.info({ channel: 'smtp', kind: m.kind, to: masked(m.kind, m.address) }, 'sign-in code sent');
+      return 'sent';
     },
   };
 }
@@ -155,13 +164,14 @@ function smsSender(sms: SmsConfig, options: CodeTransports['smsClient'], log: Se
       const mobile = normalizeMobile(m.address);
       if (mobile === undefined) {
         log.warn({ channel: 'sms', kind: m.kind, to }, 'not a mainland mobile number: code not sent');
-        return;
+        return 'not-sent';
       }
       const receipt = await client.send(mobile, { code: m.code });
       log.info(
         { channel: 'sms', kind: m.kind, to, provider: sms.provider, requestId: receipt.requestId },
         'sign-in code sent',
       );
+      return 'sent';
     },
   };
 }
@@ -188,7 +198,7 @@ export function createCodeSender(
           { channel: 'log', to: masked(m.kind, m.address), code: m.code },
           'sign-in code (log channel: development only)',
         );
-        return Promise.resolve();
+        return Promise.resolve('logged');
       },
     };
   }
@@ -219,9 +229,9 @@ export function createCodeSender(
           { channel: 'deliver', kind: m.kind, to: masked(m.kind, m.address) },
           m.kind === 'phone' ? 'no SMS channel: code not sent' : 'no email channel: code not sent',
         );
-        return;
+        return 'not-sent';
       }
-      await sender.send(m);
+      return sender.send(m);
     },
   };
 }
@@ -254,7 +264,16 @@ export interface PrivacyCentreOptions {
   readonly now: () => Date;
   /** Delivery failures (never fatal: the answer must not depend on them). */
   readonly onSendError: (error: unknown) => void;
+  /** Tells the privacy officer when codes fail to go out (see {@link UNDELIVERED_ALERT_MINUTES}). */
+  readonly notifier: Notifier;
 }
+
+/**
+ * A failed sign-in code alerts the privacy officer at once, then at most once per this many
+ * minutes per kind, with the failures since the last alert: an SMS or mail outage shows up as one
+ * alert an hour, not one per customer.
+ */
+export const UNDELIVERED_ALERT_MINUTES = 60;
 
 export interface NoticeInput {
   readonly title: LocalizedText;
@@ -271,6 +290,8 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 
 export class PrivacyCentre {
   readonly #o: PrivacyCentreOptions;
+  /** Per kind: when the privacy officer was last alerted of failed codes, and failures since. */
+  readonly #failures = new Map<SignInKind, { alertedAt: number; unreported: number }>();
 
   constructor(options: PrivacyCentreOptions) {
     this.#o = options;
@@ -335,8 +356,8 @@ export class PrivacyCentre {
   }
 
   /**
-   * A code that did not go out: logged for the operator, and audited so the privacy officer sees
-   * customers who could not sign in to exercise their rights (PIPL Art. 50). The entry names the
+   * A code that did not go out: logged for the operator, audited so the privacy officer sees
+   * customers who could not sign in to exercise their rights (PIPL Art. 50), and alerted. The entry names the
    * customer by pseudonym and the failure by its codes only; an audit write that fails is logged too
    * (the customer's answer went out long ago and does not depend on either).
    */
@@ -363,6 +384,38 @@ export class PrivacyCentre {
     } catch (auditError) {
       this.#o.onSendError(auditError);
     }
+    await this.#alertUndelivered(kind, failure);
+  }
+
+  /**
+   * Customers who cannot receive a code cannot exercise their rights here (PIPL Art. 50), so the
+   * privacy officer hears of it through the notifier: the first failure of a kind alerts, later
+   * ones are counted into the next alert an interval on. The alert holds the kind, the count and
+   * the failure's codes; no customer, pseudonymous or not, and it goes out long after the
+   * customer's answer, so it tells nobody who is on record.
+   */
+  async #alertUndelivered(kind: SignInKind, failure: Record<string, string>): Promise<void> {
+    const at = this.#o.now();
+    const state = this.#failures.get(kind) ?? { alertedAt: Number.NEGATIVE_INFINITY, unreported: 0 };
+    this.#failures.set(kind, state);
+    state.unreported += 1;
+    if (at.getTime() - state.alertedAt < UNDELIVERED_ALERT_MINUTES * 60_000) return;
+    const failures = state.unreported;
+    state.alertedAt = at.getTime();
+    state.unreported = 0;
+    await this.#o.notifier.notify({
+      kind: 'privacy.code-undelivered',
+      severity: 'warning',
+      summary: `Privacy centre: ${failures} ${kind === 'phone' ? 'SMS' : 'email'} sign-in code(s) could not be delivered`,
+      at: at.toISOString(),
+      details: {
+        kind,
+        failures,
+        code: failure['code'] ?? failure['error'] ?? 'unknown',
+        ...(failure['providerCode'] === undefined ? {} : { providerCode: failure['providerCode'] }),
+        ...(failure['provider'] === undefined ? {} : { provider: failure['provider'] }),
+      },
+    });
   }
 
   /**

@@ -198,6 +198,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       now,
       // Recorded for the operator (never the address or code); the customer's answer stays the same.
       onSendError: (error) => logger.error(sendFailure(error), 'sign-in code delivery failed'),
+      notifier,
     });
     const oversight = new Oversight({
       store,

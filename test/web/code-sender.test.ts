@@ -75,7 +75,7 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
     const { lines, log } = capture();
     const sender = createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log);
     const before = fake.messages.length;
-    await sender.send(phone('384021'));
+    expect(await sender.send(phone('384021'))).toBe('sent');
     expect(fake.messages.slice(before)).toEqual([
       expect.objectContaining({ phoneNumbers: PHONE, templateParam: { code: '384021' } }),
     ]);
@@ -111,8 +111,8 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
         lang,
         validMinutes,
       });
-      await sender.send(email('zh-CN', 5, '246810'));
-      await sender.send(email('en', 1, '135791'));
+      expect(await sender.send(email('zh-CN', 5, '246810'))).toBe('sent');
+      expect(await sender.send(email('en', 1, '135791'))).toBe('sent');
       await sink.waitFor(2);
       const [zh, en] = await Promise.all(sink.messages.map((m) => simpleParser(m.raw)));
       expect(zh?.to).toMatchObject({ text: 'li.hua@example.cn' });
@@ -125,6 +125,17 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
     } finally {
       await sink.stop();
     }
+  });
+
+  it('on the log channel writes the code at debug level only, with the address masked', async () => {
+    const { lines, log } = capture();
+    expect(await createCodeSender('log', {}, log).send(phone('314159'))).toBe('logged');
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, string>);
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 'info', channel: 'log', kind: 'phone', to: '139****5678' }),
+      expect.objectContaining({ level: 'debug', channel: 'log', to: '139****5678', code: '314159' }),
+    ]);
+    expect(lines.join('\n')).not.toContain(PHONE);
   });
 
   it('treats the old name smtp as deliver', async () => {
@@ -169,20 +180,23 @@ describe('sign-in code delivery (codeChannel deliver)', () => {
   it('sends nothing, and says so masked, for a kind without a transport or a number that is not a mainland mobile', async () => {
     const before = fake.messages.length;
     const { lines, log } = capture();
-    await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send({
-      kind: 'email',
-      address: 'li.hua@example.cn',
-      code: '123123',
-      lang: 'en',
-      validMinutes: 10,
-    });
-    await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send(
-      phone('456456', '02112345678'),
-    );
+    const outcomes = [
+      await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send({
+        kind: 'email',
+        address: 'li.hua@example.cn',
+        code: '123123',
+        lang: 'en',
+        validMinutes: 10,
+      }),
+      await createCodeSender('deliver', { sms, recipients: [PROVIDER] }, log).send(
+        phone('456456', '02112345678'),
+      ),
+    ];
     const smtpOnly = {
       smtp: { host: '127.0.0.1', port: 9, secure: false, requireTls: false, from: 'a@b.cn', to: ['c@d.cn'] },
     };
-    await createCodeSender('deliver', smtpOnly, log).send(phone('789789'));
+    outcomes.push(await createCodeSender('deliver', smtpOnly, log).send(phone('789789')));
+    expect(outcomes).toEqual(['not-sent', 'not-sent', 'not-sent']);
     expect(fake.messages.length).toBe(before);
     expect(lines.map((l) => JSON.parse(l) as Record<string, string>)).toEqual([
       expect.objectContaining({

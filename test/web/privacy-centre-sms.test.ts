@@ -44,8 +44,8 @@ function withSms(fake: FakeDysmsapi, secret = fake.accessKeySecret): (yaml: stri
     ].join('\n');
 }
 
-async function customerApp(edit: (yaml: string) => string): Promise<TestApp> {
-  const t = await testApp({ edit });
+async function customerApp(edit: (yaml: string) => string, now?: () => Date): Promise<TestApp> {
+  const t = await testApp({ edit, ...(now ? { now } : {}) });
   await t.runtime.privacyPolicy.publish();
   await t.runtime.vault.collect(tester, {
     collection: 'profile',
@@ -182,6 +182,61 @@ describe('privacy centre sign-in by SMS (Alibaba Cloud, fake dysmsapi)', () => {
     // No code went out, so none signs in.
     const challenge = asked.cookies.find((c) => c.name === 'custodian_privacy_challenge')!.value;
     expect((await sendCode(broken, challenge, '000000')).statusCode).toBe(401);
+  });
+
+  it('alerts the privacy officer at the first failed code, then once an hour with the failures between', async () => {
+    let clock = Date.parse('2026-11-30T02:00:00Z');
+    const app = await customerApp(withSms(fake, 'another-wrong-secret'), () => new Date(clock));
+    type Line = { alert?: { kind: string; details: Record<string, unknown> }; msg: string };
+    const alerts = () =>
+      app.logs.map((l) => JSON.parse(l) as Line).filter((l) => l.alert?.kind === 'privacy.code-undelivered');
+    const until = async (done: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 250 && !(await done()); i++) await new Promise((wake) => setTimeout(wake, 20));
+      expect(await done()).toBe(true);
+    };
+    const audited = async () =>
+      (await app.store.audit.range(1, 1_000_000)).filter((r) => r.action === 'privacy.code-undelivered')
+        .length;
+    try {
+      await askCode(app, PHONE);
+      await until(() => alerts().length === 1);
+      expect(alerts()[0]).toMatchObject({
+        msg: 'Privacy centre: 1 SMS sign-in code(s) could not be delivered',
+        alert: {
+          kind: 'privacy.code-undelivered',
+          severity: 'warning',
+          details: {
+            kind: 'phone',
+            failures: 1,
+            code: 'ERR_SMS_SEND_FAILED',
+            provider: 'aliyun',
+            providerCode: 'SignatureDoesNotMatch',
+          },
+        },
+      });
+      // Two more failures inside the hour are audited, not alerted.
+      await askCode(app, PHONE);
+      await askCode(app, PHONE);
+      await until(async () => (await audited()) === 3);
+      clock += 61 * 60_000;
+      await askCode(app, PHONE);
+      await until(() => alerts().length === 2);
+      await new Promise((wake) => setTimeout(wake, 100));
+      expect(alerts().map((a) => a.alert?.details['failures'])).toEqual([1, 3]);
+      expect(await audited()).toBe(4);
+      // An alert names no customer, not even by pseudonym.
+      for (const line of alerts())
+        expect(Object.keys(line.alert?.details ?? {}).sort()).toEqual([
+          'code',
+          'failures',
+          'kind',
+          'provider',
+          'providerCode',
+        ]);
+      expect(JSON.stringify(alerts())).not.toContain(PHONE);
+    } finally {
+      await app.close();
+    }
   });
 
   it('left the phone number and the codes nowhere in clear: not in the logs, not in the database', () => {
