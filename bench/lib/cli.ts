@@ -24,6 +24,8 @@ export interface BenchOptions {
   readonly keep: boolean;
   /** Exit with status 1 when a benchmark misses its floor. */
   readonly check: boolean;
+  /** tmall-import: also measure SQLite alone writing the import's rows (the storage floor). */
+  readonly floor: boolean;
 }
 
 export interface ParsedCommandLine {
@@ -80,6 +82,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         seconds: { type: 'string' },
         keep: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
+        floor: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -100,6 +103,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       seconds: positiveNumber('seconds', v.seconds, 1.5),
       keep: v.keep,
       check: v.check,
+      floor: v.floor,
     },
   };
 }
