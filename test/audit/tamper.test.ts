@@ -122,7 +122,7 @@ describe('tamper evidence: single-row changes are caught and named', () => {
   });
 
   it('names the entry whose subject column was edited', async () => {
-    const values = ['f'.repeat(32), null, '-', '', 'a"b', 'x\\', 'é', 'a,b'];
+    const values = ['f'.repeat(32), null, '-', '', 'a"b', 'x\\', 'é', 'a,b', 'a\u0000b'];
     for (const [i, c] of positions(SIZE).entries()) {
       const report = await caught(() => {
         const before = rowOf(c + 1).subject_ref;
