@@ -357,9 +357,9 @@ export class PrivacyCentre {
 
   /**
    * A code that did not go out: logged for the operator, audited so the privacy officer sees
-   * customers who could not sign in to exercise their rights (PIPL Art. 50), and alerted. The entry names the
-   * customer by pseudonym and the failure by its codes only; an audit write that fails is logged too
-   * (the customer's answer went out long ago and does not depend on either).
+   * customers who could not sign in to exercise their rights (PIPL Art. 50), and alerted. The
+   * entry names the customer by pseudonym and the failure by its codes only; an audit write that
+   * fails is logged too (the customer's answer went out long ago and does not depend on either).
    */
   async #undelivered(subjectId: string, kind: SignInKind, error: unknown): Promise<void> {
     this.#o.onSendError(error);
