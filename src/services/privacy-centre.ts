@@ -62,16 +62,15 @@ export interface CodeMessage {
 }
 
 /**
- * What became of a sign-in code: `sent` to a transport, `logged` (the development channel),
- * `not-sent` (no transport for its kind, or a phone number a domestic SMS template cannot reach),
- * or `failed` (the transport refused it).
+ * What became of a sign-in code: `sent` to a transport, `logged` (the development channel), or
+ * `not-sent` (no transport for its kind, or a phone number a domestic SMS template cannot reach).
+ * A transport that refuses the code rejects instead.
  */
-export type CodeOutcome = 'sent' | 'logged' | 'not-sent' | 'failed';
+export type CodeOutcome = 'sent' | 'logged' | 'not-sent';
 
 /** Delivers a sign-in code. Implementations never log the code with the address in clear. */
 export interface CodeSender {
-  /** Resolves with what happened to the code; rejects when the transport failed. */
-  send(message: CodeMessage): Promise<Exclude<CodeOutcome, 'failed'>>;
+  send(message: CodeMessage): Promise<CodeOutcome>;
 }
 
 interface SenderLog {
@@ -179,8 +178,7 @@ function smsSender(sms: SmsConfig, options: CodeTransports['smsClient'], log: Se
 /**
  * `log` (development): the code is written at debug level with the address masked, so only a
  * developer reading the log sees it. `deliver` (production; the config maps the earlier name
- * `smtp` to it): email
- * through `notify.smtp`, phone through `privacyCentre.sms`. A kind whose transport is not
+ * `smtp` to it): email through `notify.smtp`, phone through `privacyCentre.sms`. A kind whose transport is not
  * configured is not delivered: logged, masked, as not sent, and the customer's answer is the same
  * (no enumeration). Neither transport is `ERR_CONFIG_INVALID`, as is an SMS provider that is not
  * a declared processor (R6, R13; the config loader refuses both already, with file and line).
@@ -364,6 +362,11 @@ export class PrivacyCentre {
   async #undelivered(subjectId: string, kind: SignInKind, error: unknown): Promise<void> {
     this.#o.onSendError(error);
     const failure = sendFailure(error);
+    // What the audit entry and the alert say of the failure: its stable codes, nothing it quoted.
+    const codes = {
+      code: failure['code'] ?? failure['error'] ?? 'unknown',
+      ...(failure['providerCode'] === undefined ? {} : { providerCode: failure['providerCode'] }),
+    };
     try {
       await this.#o.store.transaction((tx) =>
         appendAudit(tx, [
@@ -373,18 +376,17 @@ export class PrivacyCentre {
             action: 'privacy.code-undelivered',
             actor: { id: CUSTOMER_PRINCIPAL.id, role: CUSTOMER_PRINCIPAL.role },
             subject: this.#o.pseudonymize(subjectId),
-            detail: {
-              kind,
-              code: failure['code'] ?? failure['error'] ?? 'unknown',
-              ...(failure['providerCode'] === undefined ? {} : { providerCode: failure['providerCode'] }),
-            },
+            detail: { kind, ...codes },
           },
         ]),
       );
     } catch (auditError) {
       this.#o.onSendError(auditError);
     }
-    await this.#alertUndelivered(kind, failure);
+    await this.#alertUndelivered(kind, {
+      ...codes,
+      ...(failure['provider'] === undefined ? {} : { provider: failure['provider'] }),
+    });
   }
 
   /**
@@ -394,7 +396,7 @@ export class PrivacyCentre {
    * the failure's codes; no customer, pseudonymous or not, and it goes out long after the
    * customer's answer, so it tells nobody who is on record.
    */
-  async #alertUndelivered(kind: SignInKind, failure: Record<string, string>): Promise<void> {
+  async #alertUndelivered(kind: SignInKind, codes: Readonly<Record<string, string>>): Promise<void> {
     const at = this.#o.now();
     const state = this.#failures.get(kind) ?? { alertedAt: Number.NEGATIVE_INFINITY, unreported: 0 };
     this.#failures.set(kind, state);
@@ -408,13 +410,7 @@ export class PrivacyCentre {
       severity: 'warning',
       summary: `Privacy centre: ${failures} ${kind === 'phone' ? 'SMS' : 'email'} sign-in code(s) could not be delivered`,
       at: at.toISOString(),
-      details: {
-        kind,
-        failures,
-        code: failure['code'] ?? failure['error'] ?? 'unknown',
-        ...(failure['providerCode'] === undefined ? {} : { providerCode: failure['providerCode'] }),
-        ...(failure['provider'] === undefined ? {} : { provider: failure['provider'] }),
-      },
+      details: { kind, failures, ...codes },
     });
   }
 
