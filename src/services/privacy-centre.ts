@@ -178,9 +178,9 @@ function smsSender(sms: SmsConfig, options: CodeTransports['smsClient'], log: Se
 /**
  * `log` (development): the code is written at debug level with the address masked, so only a
  * developer reading the log sees it. `deliver` (production; the config maps the earlier name
- * `smtp` to it): email through `notify.smtp`, phone through `privacyCentre.sms`. A kind whose transport is not
- * configured is not delivered: logged, masked, as not sent, and the customer's answer is the same
- * (no enumeration). Neither transport is `ERR_CONFIG_INVALID`, as is an SMS provider that is not
+ * `smtp` to it): email through `notify.smtp`, phone through `privacyCentre.sms`. A kind whose
+ * transport is not configured is not delivered: logged, masked, as not sent, and the customer's
+ * answer is the same (no enumeration). Neither transport is `ERR_CONFIG_INVALID`, as is an SMS provider that is not
  * a declared processor (R6, R13; the config loader refuses both already, with file and line).
  */
 export function createCodeSender(
