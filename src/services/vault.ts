@@ -12,7 +12,7 @@ import type { CollectionSpec, Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
 import { CustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
-import { minimiseRecord } from '../domain/datamap/minimise.js';
+import { minimiseRecord, type ScreenAction } from '../domain/datamap/minimise.js';
 import type { Keyring, SubjectKey } from '../keys/keyring.js';
 import type {
   IdentityLookup,
@@ -51,7 +51,7 @@ export interface CollectInput {
 /** Personal data found in a free-text field and what was done about it. Types only, never values. */
 export interface ScreenedFieldReport {
   readonly field: string;
-  readonly action: 'masked' | 'flagged' | 'rejected';
+  readonly action: ScreenAction;
   readonly types: string[];
 }
 

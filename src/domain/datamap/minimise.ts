@@ -113,10 +113,14 @@ export function screenFreeText(policy: FreeTextPolicy, text: string): FreeTextOu
 
 // --- one record ------------------------------------------------------------------------------------
 
+/** What a free-text policy that acted did to a field (the API reports these too). */
+export const SCREEN_ACTIONS = ['masked', 'flagged', 'rejected'] as const;
+export type ScreenAction = (typeof SCREEN_ACTIONS)[number];
+
 /** A field whose free-text policy acted; names types, never values. */
 export interface ScreenedField {
   readonly field: string;
-  readonly action: 'masked' | 'flagged' | 'rejected';
+  readonly action: ScreenAction;
   readonly types: readonly PiiType[];
 }
 

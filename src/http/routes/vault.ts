@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SCREEN_ACTIONS } from '../../domain/datamap/minimise.js';
 import { IDENTITY_KINDS } from '../../services/vault.js';
 import type { AppContext } from '../app.js';
 import { principalOf } from '../permissions.js';
@@ -74,7 +75,7 @@ export const vaultRoutes: FastifyPluginAsyncZod<VaultRouteOptions> = (app, { con
               .array(
                 z.object({
                   field: z.string(),
-                  action: z.enum(['masked', 'flagged', 'rejected']),
+                  action: z.enum(SCREEN_ACTIONS),
                   types: z.array(z.string()),
                 }),
               )
