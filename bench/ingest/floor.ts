@@ -4,7 +4,7 @@
  * write set to the one before and runs it through raw better-sqlite3 with cached statements on the
  * migrated schema, one transaction per customer (the per-row `ingest` mode). Its ratio is the
  * best `ingest` ratio any implementation of `collect` could reach on this schema and these
- * durability settings. See BENCHMARKS.md, "The storage floor".
+ * durability settings. See BENCHMARKS.md, "`ingest-floor`".
  */
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase, { type Database, type Statement } from 'better-sqlite3';
@@ -23,7 +23,8 @@ type Level = (typeof LEVELS)[number];
 
 /**
  * Random bytes drawn before timing, so the figures hold SQLite's cost and not the generator's.
- * `take` hands out fresh slices; the pool is large enough that no value repeats in a run.
+ * `take` hands out the next slice and wraps around at the end; `unique` is for values that must
+ * not repeat (keys under a unique index).
  */
 class BytePool {
   readonly #bytes: Buffer;

@@ -9,22 +9,28 @@ export interface Cost {
  * figure is the steadier one: time spent waiting for a core counts in `seconds` only.
  */
 export async function timed(work: () => Promise<void>): Promise<Cost> {
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
+  const started = start();
   await work();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  return started.cost();
 }
 
 /** {@link timed} for synchronous work. */
 export function timedSync(work: () => void): Cost {
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
+  const started = start();
   work();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  return started.cost();
+}
+
+function start(): { cost(): Cost } {
+  const cpu = process.cpuUsage();
+  const at = process.hrtime.bigint();
+  return {
+    cost() {
+      const seconds = Number(process.hrtime.bigint() - at) / 1e9;
+      const used = process.cpuUsage(cpu);
+      return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+    },
+  };
 }
 
 /** Splits `items` into consecutive slices of at most `size`. */
