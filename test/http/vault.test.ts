@@ -2,6 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
 import { testApp, type TestApp } from '../support/app.js';
 
+/** `POST /v1/records` as the test app's tester. */
+const postRecord = (t: TestApp, payload: object) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/records',
+    headers: { authorization: `Bearer ${t.testerToken}` },
+    payload,
+  });
+
 describe('vault over HTTP', () => {
   let t: TestApp;
   let headers: Record<string, string>;
@@ -12,8 +21,7 @@ describe('vault over HTTP', () => {
   });
   afterAll(() => t.close());
 
-  const post = (payload: unknown) =>
-    t.app.inject({ method: 'POST', url: '/v1/records', headers, payload: payload as object });
+  const post = (payload: unknown) => postRecord(t, payload as object);
 
   it('collects a record (201) and reads it back per purpose', async () => {
     const res = await post({
@@ -230,15 +238,10 @@ describe('vault over HTTP: minimise: strip', () => {
     });
     try {
       expect(t.config.datamap.collections['profile']?.minimise).toBe('strip');
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/v1/records',
-        headers: { authorization: `Bearer ${t.testerToken}` },
-        payload: {
-          collection: 'profile',
-          fields: { name: '王五', birthDate: '1990-01-01' },
-          purpose: 'customer-service',
-        },
+      const res = await postRecord(t, {
+        collection: 'profile',
+        fields: { name: '王五', birthDate: '1990-01-01' },
+        purpose: 'customer-service',
       });
       expect(res.statusCode).toBe(201);
       const body = res.json<{ subjectId: string; stripped: string[]; screened: unknown[] }>();
