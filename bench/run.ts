@@ -4,6 +4,7 @@
  */
 import { access, ACCESS_FLOOR } from './access.js';
 import { run as auditLog } from './audit.js';
+import { cores } from './cores.js';
 import { crypto } from './crypto.js';
 import { runPiiQuality } from './pii-quality.js';
 import { tmallImport } from './tmall-import.js';
@@ -33,6 +34,11 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   crypto: {
     summary: 'sealField/openField and blind-index tokens/s against raw createCipheriv AES-256-GCM',
     run: crypto,
+  },
+  cores: {
+    summary:
+      'SHA-256 pairs (leaf + parent, as log verify hashes) on 1 thread, then on every core at once: the speedup this machine delivers',
+    run: cores,
   },
   access: {
     summary: 'access decisions/s (role × purpose × field) against bare Map lookups; floor 1M/s',
