@@ -80,6 +80,9 @@ flags:
   --batch N        rows per transaction in the batched mode (ingest; default 500)
   --seconds S      measuring time per operation (crypto; default 1.5)
   --keep           keep the temporary folder / database
+  --wal-checkpoints W
+                   background | inline: SQLite WAL checkpoints in their own thread, as serve runs,
+                   or inside commits (ingest, ingest-floor; default background)
   --floor          also time SQLite alone writing the import's rows in its batches (tmall-import)
   --check          exit 1 when a benchmark misses its floor (ingest: ratio >= ${INGEST_FLOOR})
 `;

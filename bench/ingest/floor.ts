@@ -13,6 +13,7 @@ import { timedSync } from '../lib/clock.js';
 import { environment, note, ratio } from '../lib/out.js';
 import { openTarget } from './targets.js';
 import { SQLITE_PRAGMAS } from '../../src/store/open.js';
+import { BACKSTOP_PAGES } from '../../src/store/wal-checkpointer.js';
 
 /** Byte sizes of what `collect` stores for one synthetic customer (read off a bench database). */
 const SIZES = { wrappedKey: 60, recordSealed: 377, identitySealed: 67, canonical: 412, frontier: 200 };
@@ -197,11 +198,18 @@ function measure(write: Writer, options: BenchOptions, mode: Mode, start: number
 }
 
 export async function ingestFloor(options: BenchOptions): Promise<Record<string, unknown>> {
-  const target = await openTarget({ engine: 'sqlite', suite: options.suite, keep: options.keep });
+  const target = await openTarget({
+    engine: 'sqlite',
+    suite: options.suite,
+    keep: options.keep,
+    walCheckpoints: options.walCheckpoints,
+  });
   const db = target.path === undefined ? undefined : new SqliteDatabase(target.path);
   try {
     if (db === undefined) throw new Error('the floor is measured on SQLite');
     for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma);
+    // As the store's writers and the plain side do when the runtime checkpoints in the background.
+    if (options.walCheckpoints === 'background') db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     const write = writer(db);
     note(
       `ingest-floor: ${options.rows} customers x ${options.rounds} rounds per level and mode, batch ${options.batch}`,

@@ -10,7 +10,8 @@ import type { Config } from '../../src/config/schema.js';
 import { initProject } from '../../src/services/setup.js';
 import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
-import type { EngineId, SuiteId } from '../lib/cli.js';
+import { BACKSTOP_PAGES } from '../../src/store/wal-checkpointer.js';
+import type { EngineId, SuiteId, WalCheckpoints } from '../lib/cli.js';
 import { note } from '../lib/out.js';
 
 /** The merchant's own table: the same columns in clear, searchable by phone and OAID. */
@@ -47,6 +48,8 @@ export interface TargetOptions {
   readonly engine: EngineId;
   readonly suite: SuiteId;
   readonly keep: boolean;
+  /** SQLite: where the runtime checkpoints its WAL; default `background`, as `serve` does. */
+  readonly walCheckpoints?: WalCheckpoints;
 }
 
 /** Where `--engine postgres` creates (and drops) its database; a role that may CREATE DATABASE. */
@@ -102,13 +105,17 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
   const { dir, config } = await initFolder(options.suite);
   if (config.database.engine !== 'sqlite') throw new Error('init must configure the embedded engine');
   const path = config.database.path;
-  const runtime = await openRuntime(config);
+  const walCheckpoints = options.walCheckpoints ?? 'background';
+  const runtime = await openRuntime(config, { walCheckpoints });
   // A second connection to the same file, set up as openStore sets up its own, under the same
   // Kysely dialect: the plain side pays the same driver and query-builder costs as the vault.
   const database = new SqliteDatabase(path);
   // The pragmas `openStore` sets (`journal_mode` is stored in the file; the others hold per
   // connection, so the plain side's connection sets them too).
   for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
+  // With the runtime's checkpointer, the store's writers leave checkpoints to it up to a backstop:
+  // so does the plain side, or it would checkpoint for both in its commits.
+  if (walCheckpoints === 'background') database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const plain = new Kysely<PlainDatabase>({ dialect: new ImmediateSqliteDialect(database) });
   await createPlainTable(plain, 'sqlite');
   const journal = String(database.pragma('journal_mode', { simple: true }));
@@ -117,8 +124,9 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
     sqlite: (database.prepare('select sqlite_version() as v').get() as { v: string }).v,
     journalMode: journal,
     synchronous: Number(database.pragma('synchronous', { simple: true })),
+    walCheckpoints,
   };
-  note(`ingest: sqlite ${facts.sqlite} at ${path} (WAL, synchronous=NORMAL)`);
+  note(`ingest: sqlite ${facts.sqlite} at ${path} (WAL, synchronous=NORMAL, ${walCheckpoints} checkpoints)`);
   return {
     engine: 'sqlite',
     path,

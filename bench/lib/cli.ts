@@ -5,6 +5,8 @@ export type EngineId = 'sqlite' | 'postgres';
 
 export const SUITES: readonly SuiteId[] = ['aes-256-gcm', 'sm4-gcm'];
 export const ENGINES: readonly EngineId[] = ['sqlite', 'postgres'];
+export type WalCheckpoints = 'background' | 'inline';
+export const WAL_CHECKPOINTS: readonly WalCheckpoints[] = ['background', 'inline'];
 
 /** Flags shared by every benchmark; each one reads the flags it needs. */
 export interface BenchOptions {
@@ -26,6 +28,8 @@ export interface BenchOptions {
   readonly check: boolean;
   /** tmall-import: also measure SQLite alone writing the import's rows (the storage floor). */
   readonly floor: boolean;
+  /** ingest: SQLite's WAL checkpoints in a thread of their own (as `serve` runs) or in the commit. */
+  readonly walCheckpoints: WalCheckpoints;
 }
 
 export interface ParsedCommandLine {
@@ -80,6 +84,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         warmup: { type: 'string' },
         batch: { type: 'string' },
         seconds: { type: 'string' },
+        'wal-checkpoints': { type: 'string' },
         keep: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
         floor: { type: 'boolean', default: false },
@@ -104,6 +109,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       keep: v.keep,
       check: v.check,
       floor: v.floor,
+      walCheckpoints: oneOf('wal-checkpoints', v['wal-checkpoints'], WAL_CHECKPOINTS, 'background'),
     },
   };
 }

@@ -66,8 +66,13 @@ export interface RuntimeOptions {
   readonly now?: () => Date;
   /** An already open store (tests share one). */
   readonly store?: Store;
-  /** Run the background checkpointer (default true; `log verify` turns it off). */
+  /** Sign audit-log checkpoints in the background (default true; `log verify` turns it off). */
   readonly checkpoints?: boolean;
+  /**
+   * SQLite's WAL checkpoints: in a thread of their own (default) or inside the committing
+   * transaction (`OpenStoreOptions.walCheckpoints`). Not used with `store`.
+   */
+  readonly walCheckpoints?: 'inline' | 'background';
   /** Run the background anomaly detector (default true, unless `audit.anomaly.enabled` is false). */
   readonly anomalies?: boolean;
   /** Roles added over the built-in and configured ones (embedding applications, tests). */
@@ -79,7 +84,8 @@ export interface RuntimeOptions {
 /** Opens the configured store and key providers and wires the services. Fails closed on any key problem. */
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const providers: RootKeyProvider[] = [];
-  const store = options.store ?? openStore(config.database);
+  const store =
+    options.store ?? openStore(config.database, { walCheckpoints: options.walCheckpoints ?? 'background' });
   try {
     if (options.migrate ?? true) await store.migrate();
     for (const root of [config.keys.root, ...config.keys.retiredRoots])

@@ -74,6 +74,14 @@ function repositories(
   };
 }
 
+/** What an engine adds to the store's own behaviour. */
+export interface StoreHooks {
+  /** {@link Store.scrub} (default: nothing to do). */
+  readonly scrub?: () => Promise<void>;
+  /** Runs before the connections close (a background thread stops first). */
+  readonly beforeClose?: () => Promise<void>;
+}
+
 /** The {@link Store} over any Kysely dialect; engine differences stay in `dialect.ts`. */
 export class KyselyStore implements Store {
   readonly engine: Engine;
@@ -101,9 +109,11 @@ export class KyselyStore implements Store {
   readonly #auditHint = new AuditHeadHint();
 
   readonly #scrub: () => Promise<void>;
+  readonly #beforeClose: () => Promise<void>;
 
-  constructor(engine: Engine, db: Kysely<Database>, scrub: () => Promise<void> = () => Promise.resolve()) {
-    this.#scrub = scrub;
+  constructor(engine: Engine, db: Kysely<Database>, hooks: StoreHooks = {}) {
+    this.#scrub = hooks.scrub ?? (() => Promise.resolve());
+    this.#beforeClose = hooks.beforeClose ?? (() => Promise.resolve());
     this.engine = engine;
     this.capabilities = CAPABILITIES[engine];
     this.#db = db;
@@ -168,8 +178,9 @@ export class KyselyStore implements Store {
     }
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    await this.#beforeClose();
+    await this.#db.destroy();
   }
 
   async #outcome(result: MigrationResultSet): Promise<MigrationOutcome> {

@@ -17,6 +17,7 @@ import { CustodianError } from '../domain/errors.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Store } from './store.js';
 import type { Database } from './types.js';
+import { BACKSTOP_PAGES, DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 
 /** pg returns int8 as text by default; our 64-bit counters stay below 2^53. */
 const INT8_OID = 20;
@@ -101,8 +102,17 @@ export const SQLITE_PRAGMAS = [
   'cache_size = -65536',
 ] as const;
 
+export interface OpenStoreOptions {
+  /**
+   * SQLite: `background` runs WAL checkpoints in a thread of their own ({@link WalCheckpointer})
+   * instead of inside the commit that crosses the threshold (`inline`, SQLite's way and the
+   * default here). PostgreSQL checkpoints in its own server processes and ignores this.
+   */
+  readonly walCheckpoints?: 'inline' | 'background';
+}
+
 /** Opens the configured engine. Does not migrate; call {@link Store.migrate}. */
-export function openStore(config: DatabaseConfig): Store {
+export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}): Store {
   if (config.engine === 'sqlite') {
     mkdirSync(dirname(config.path), { recursive: true });
     let database: SqliteDatabase.Database;
@@ -112,14 +122,29 @@ export function openStore(config: DatabaseConfig): Store {
       throw new CustodianError('ERR_STORE_UNAVAILABLE', 'cannot open the SQLite database', { cause });
     }
     for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
-    const scrub = (): Promise<void> => {
-      database.pragma('wal_checkpoint(TRUNCATE)');
-      return Promise.resolve();
-    };
+    let checkpointer: WalCheckpointer | undefined;
+    if (options.walCheckpoints === 'background') {
+      database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      checkpointer = new WalCheckpointer({
+        path: config.path,
+        // The writer checkpoints for itself again, as without a checkpointer.
+        onFailure: () => {
+          if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        },
+      });
+    }
     return new KyselyStore(
       'sqlite',
       new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
-      scrub,
+      {
+        scrub: () => {
+          database.pragma('wal_checkpoint(TRUNCATE)');
+          return Promise.resolve();
+        },
+        beforeClose: async () => {
+          await checkpointer?.stop();
+        },
+      },
     );
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, types: pgTypes });

@@ -13,8 +13,8 @@ export interface StoreHarness {
  * The store contract: every engine passes these same tests (aesthetics habit 2). A skip must
  * name its reason; there are none today.
  */
-export function storeContract(engine: string, open: () => Promise<StoreHarness>): void {
-  describe(`store contract [${engine}]`, () => {
+export function storeContract(engine: string, open: () => Promise<StoreHarness>, variant?: string): void {
+  describe(`store contract [${engine}${variant === undefined ? '' : `, ${variant}`}]`, () => {
     let harness: StoreHarness;
     let store: Store;
 

@@ -10,3 +10,19 @@ storeContract('sqlite', () => {
     dispose: () => Promise.resolve(dir.remove()),
   });
 });
+
+// What `serve` runs: WAL checkpoints in a thread of their own beside the store's writers.
+storeContract(
+  'sqlite',
+  () => {
+    const dir = tempDir('custodian-sqlite-bg-');
+    return Promise.resolve({
+      store: openStore(
+        { engine: 'sqlite', path: join(dir.path, 'db', 'test.db') },
+        { walCheckpoints: 'background' },
+      ),
+      dispose: () => Promise.resolve(dir.remove()),
+    });
+  },
+  'background WAL checkpoints',
+);

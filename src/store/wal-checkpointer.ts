@@ -1,0 +1,84 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Copies SQLite's committed WAL frames into the database file from a thread of its own.
+ *
+ * In WAL mode the connection that commits past `wal_autocheckpoint` pages runs the checkpoint
+ * itself, inside that commit: it copies about a thousand pages and syncs the file (a third of a
+ * lone `collect`'s time in the profile). With a checkpointer, the writers only append to the WAL:
+ * this thread runs `wal_checkpoint(PASSIVE)` every few milliseconds on its own connection, which
+ * never waits for and never blocks readers or writers. The writers keep a high
+ * `wal_autocheckpoint` as a backstop, and go back to SQLite's default if this thread fails.
+ */
+export interface WalCheckpointerOptions {
+  /** The database file (WAL mode already set: `journal_mode` is stored in the file). */
+  readonly path: string;
+  /** Milliseconds between checkpoints; default {@link CHECKPOINT_INTERVAL_MS}. */
+  readonly intervalMs?: number;
+  /** Called once when the thread fails (it cannot open the file, an I/O error…), not when stopped. */
+  readonly onFailure: (error: unknown) => void;
+}
+
+export const CHECKPOINT_INTERVAL_MS = 20;
+/** The writers' own checkpoint threshold while a checkpointer runs: 40 MiB of WAL at 4 KiB pages. */
+export const BACKSTOP_PAGES = 10_000;
+/** SQLite's default, for writers without a checkpointer. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/** CommonJS, evaluated in the thread: it needs nothing but better-sqlite3, whose path it is given. */
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('synchronous = NORMAL');
+const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), workerData.intervalMs);
+parentPort.once('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+export class WalCheckpointer {
+  readonly #worker: Worker;
+  readonly #exited: Promise<void>;
+  #stopping = false;
+
+  constructor(options: WalCheckpointerOptions) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.#worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        driver,
+        path: options.path,
+        intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+      },
+    });
+    // A store left open must not keep the process alive for its checkpointer.
+    this.#worker.unref();
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed || this.#stopping) return;
+      failed = true;
+      options.onFailure(error);
+    };
+    this.#worker.on('error', fail);
+    this.#exited = new Promise((resolve) =>
+      this.#worker.once('exit', (code) => {
+        fail(new Error(`the WAL checkpointer stopped (exit code ${code})`));
+        resolve();
+      }),
+    );
+  }
+
+  /** Stops the thread after its current checkpoint and closes its connection. */
+  async stop(): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true;
+      this.#worker.ref(); // or the process could end while this waits for the thread
+      this.#worker.postMessage('stop');
+    }
+    await this.#exited;
+  }
+}

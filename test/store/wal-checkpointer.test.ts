@@ -1,0 +1,75 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
+import { WalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { tempDir } from '../support/tmp.js';
+
+const PAGE = 4096;
+
+/** Waits until `done()` holds, for at most `ms`. */
+async function until(done: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+describe('WAL checkpoints in a thread of their own', () => {
+  const dir = tempDir('custodian-walcp-');
+  afterAll(() => dir.remove());
+
+  it('moves committed pages into the database file while the writer never checkpoints', async () => {
+    const path = join(dir.path, 'a.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0'); // this connection never checkpoints
+    writer.exec('create table t (id integer primary key, v blob)');
+    const insert = writer.prepare('insert into t (v) values (?)');
+    for (let i = 0; i < 2000; i++) insert.run(Buffer.alloc(3000, i % 251)); // ~2,000 pages, one per commit
+    const before = statSync(path).size;
+    expect(before).toBeLessThan(100 * PAGE); // the rows are in the WAL only
+    const failures: unknown[] = [];
+    const checkpointer = new WalCheckpointer({ path, intervalMs: 5, onFailure: (e) => failures.push(e) });
+    // A second process's checkpointer on the same file (a CLI command beside `serve`) is no failure.
+    const other = new WalCheckpointer({ path, intervalMs: 1, onFailure: (e) => failures.push(e) });
+    expect(await until(() => statSync(path).size > 1900 * PAGE)).toBe(true);
+    // More commits while it runs land in the file as well.
+    for (let i = 0; i < 500; i++) insert.run(Buffer.alloc(3000, 7));
+    expect(await until(() => statSync(path).size > 2400 * PAGE)).toBe(true);
+    await Promise.all([checkpointer.stop(), other.stop()]);
+    await checkpointer.stop(); // idempotent
+    expect(failures).toEqual([]);
+    expect((writer.prepare('select count(*) as n from t').get() as { n: number }).n).toBe(2500);
+    writer.close();
+  });
+
+  it('reports a thread that cannot open the database once, and creates nothing', async () => {
+    const path = join(dir.path, 'missing', 'b.db');
+    const failures: unknown[] = [];
+    const checkpointer = new WalCheckpointer({ path, onFailure: (e) => failures.push(e) });
+    expect(await until(() => failures.length > 0)).toBe(true);
+    await checkpointer.stop();
+    expect(failures).toHaveLength(1);
+    expect(existsSync(join(dir.path, 'missing'))).toBe(false);
+  });
+
+  it('a store with background checkpoints keeps the WAL short and closes cleanly', async () => {
+    const path = join(dir.path, 'store', 'c.db');
+    const store = openStore({ engine: 'sqlite', path }, { walCheckpoints: 'background' });
+    await store.migrate();
+    const raw = new Database(path);
+    raw.pragma('wal_autocheckpoint = 0');
+    raw.exec('create table filler (v blob)');
+    const insert = raw.prepare('insert into filler values (?)');
+    for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(3000, 1));
+    raw.close();
+    // Nobody but the store's checkpointer copies these pages into the file.
+    expect(await until(() => statSync(path).size > 1400 * PAGE)).toBe(true);
+    expect(await store.audit.count()).toBe(0);
+    await store.close();
+  });
+});
