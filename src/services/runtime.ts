@@ -84,8 +84,21 @@ export interface RuntimeOptions {
 /** Opens the configured store and key providers and wires the services. Fails closed on any key problem. */
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const providers: RootKeyProvider[] = [];
+  const logger = options.logger ?? createLogger(config.log.level);
   const store =
-    options.store ?? openStore(config.database, { walCheckpoints: options.walCheckpoints ?? 'background' });
+    options.store ??
+    openStore(config.database, {
+      walCheckpoints: options.walCheckpoints ?? 'background',
+      // The class and code only: a driver's message is not for the log.
+      onCheckpointerFailure: (error) =>
+        logger.warn(
+          {
+            error: error instanceof Error ? error.constructor.name : typeof error,
+            code: (error as { code?: unknown } | null)?.code,
+          },
+          'the SQLite WAL checkpoint thread stopped; commits checkpoint inline again',
+        ),
+    });
   try {
     if (options.migrate ?? true) await store.migrate();
     for (const root of [config.keys.root, ...config.keys.retiredRoots])
@@ -180,7 +193,6 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       onEvent,
     });
     const apiKeys = new ApiKeys({ store, roles, now, onEvent });
-    const logger = options.logger ?? createLogger(config.log.level);
     const notifier = createNotifier(config.notify, logger);
     const privacyPolicy = new PolicyService({ store, datamap: config.datamap, now });
     const privacyCentre = new PrivacyCentre({

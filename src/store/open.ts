@@ -109,6 +109,30 @@ export interface OpenStoreOptions {
    * default here). PostgreSQL checkpoints in its own server processes and ignores this.
    */
   readonly walCheckpoints?: 'inline' | 'background';
+  /** Told when the checkpoint thread cannot start or stops; commits then checkpoint inline again. */
+  readonly onCheckpointerFailure?: (error: unknown) => void;
+}
+
+/** How long {@link Store.scrub} keeps asking for the WAL while another connection checkpoints it. */
+const SCRUB_ATTEMPTS = 400;
+const SCRUB_PAUSE_MS = 5;
+
+/**
+ * Checkpoints the whole WAL into the file and truncates it (what an erasure's scrub needs). SQLite
+ * takes the checkpoint lock without waiting: while another connection — the checkpoint thread, or
+ * another process's — holds it, the pragma answers `busy` and truncates nothing, so this asks again.
+ */
+async function truncateWal(database: SqliteDatabase.Database): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const [result] = database.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (result === undefined || result.busy === 0) return;
+    if (attempt >= SCRUB_ATTEMPTS)
+      throw new CustodianError(
+        'ERR_STORE_UNAVAILABLE',
+        'the SQLite WAL could not be truncated: another connection kept checkpointing it',
+      );
+    await new Promise((resolve) => setTimeout(resolve, SCRUB_PAUSE_MS));
+  }
 }
 
 /** Opens the configured engine. Does not migrate; call {@link Store.migrate}. */
@@ -124,23 +148,23 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
     for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
     let checkpointer: WalCheckpointer | undefined;
     if (options.walCheckpoints === 'background') {
+      // The writer checkpoints for itself again, as without a checkpointer.
+      const inline = (error: unknown): void => {
+        if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        options.onCheckpointerFailure?.(error);
+      };
       database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-      checkpointer = new WalCheckpointer({
-        path: config.path,
-        // The writer checkpoints for itself again, as without a checkpointer.
-        onFailure: () => {
-          if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
-        },
-      });
+      try {
+        checkpointer = new WalCheckpointer({ path: config.path, onFailure: inline });
+      } catch (error) {
+        inline(error);
+      }
     }
     return new KyselyStore(
       'sqlite',
       new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
       {
-        scrub: () => {
-          database.pragma('wal_checkpoint(TRUNCATE)');
-          return Promise.resolve();
-        },
+        scrub: () => truncateWal(database),
         beforeClose: async () => {
           await checkpointer?.stop();
         },
