@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads';
  * Copies SQLite's committed WAL frames into the database file from a thread of its own.
  *
  * In WAL mode the connection that commits past `wal_autocheckpoint` pages runs the checkpoint
- * itself, inside that commit: it copies about a thousand pages and syncs the file (a third of a
- * lone `collect`'s time in the profile). With a checkpointer, the writers only append to the WAL:
+ * itself, inside that commit: it copies about a thousand pages and syncs the file (about half of
+ * what commits cost in a profile of `collect`). With a checkpointer, the writers only append to the WAL:
  * this thread runs `wal_checkpoint(PASSIVE)` every few milliseconds on its own connection, which
  * never waits for and never blocks readers or writers. The writers keep a high
  * `wal_autocheckpoint` as a backstop, and go back to SQLite's default if this thread fails.
