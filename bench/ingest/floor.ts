@@ -12,8 +12,7 @@ import type { BenchOptions } from '../lib/cli.js';
 import { timedSync } from '../lib/clock.js';
 import { environment, note, ratio } from '../lib/out.js';
 import { openTarget } from './targets.js';
-import { SQLITE_PRAGMAS } from '../../src/store/open.js';
-import { BACKSTOP_PAGES } from '../../src/store/wal-checkpointer.js';
+import { sqlitePragmas } from '../../src/store/open.js';
 
 /** Byte sizes of what `collect` stores for one synthetic customer (read off a bench database). */
 const SIZES = { wrappedKey: 60, recordSealed: 377, identitySealed: 67, canonical: 412, frontier: 200 };
@@ -207,9 +206,8 @@ export async function ingestFloor(options: BenchOptions): Promise<Record<string,
   const db = target.path === undefined ? undefined : new SqliteDatabase(target.path);
   try {
     if (db === undefined) throw new Error('the floor is measured on SQLite');
-    for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma);
-    // As the store's writers and the plain side do when the runtime checkpoints in the background.
-    if (options.walCheckpoints === 'background') db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    // As the store's writers and the plain side set them (checkpoint backstop included).
+    for (const pragma of sqlitePragmas(options.walCheckpoints)) db.pragma(pragma);
     const write = writer(db);
     note(
       `ingest-floor: ${options.rows} customers x ${options.rounds} rounds per level and mode, batch ${options.batch}`,

@@ -8,9 +8,8 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { initProject } from '../../src/services/setup.js';
-import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
+import { ImmediateSqliteDialect, sqlitePragmas } from '../../src/store/open.js';
 import { openRuntime, type Runtime } from '../../src/services/runtime.js';
-import { BACKSTOP_PAGES } from '../../src/store/wal-checkpointer.js';
 import type { EngineId, SuiteId, WalCheckpoints } from '../lib/cli.js';
 import { note } from '../lib/out.js';
 
@@ -111,11 +110,8 @@ async function sqliteTarget(options: TargetOptions): Promise<IngestTarget> {
   // Kysely dialect: the plain side pays the same driver and query-builder costs as the vault.
   const database = new SqliteDatabase(path);
   // The pragmas `openStore` sets (`journal_mode` is stored in the file; the others hold per
-  // connection, so the plain side's connection sets them too).
-  for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
-  // With the runtime's checkpointer, the store's writers leave checkpoints to it up to a backstop:
-  // so does the plain side, or it would checkpoint for both in its commits.
-  if (walCheckpoints === 'background') database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  // connection, so the plain side's connection sets them too, checkpoint backstop included).
+  for (const pragma of sqlitePragmas(walCheckpoints)) database.pragma(pragma);
   const plain = new Kysely<PlainDatabase>({ dialect: new ImmediateSqliteDialect(database) });
   await createPlainTable(plain, 'sqlite');
   const journal = String(database.pragma('journal_mode', { simple: true }));

@@ -1,3 +1,4 @@
+import type { WalCheckpoints } from '../../src/store/wal-checkpointer.js';
 import { parseArgs } from 'node:util';
 
 export type SuiteId = 'aes-256-gcm' | 'sm4-gcm';
@@ -5,7 +6,7 @@ export type EngineId = 'sqlite' | 'postgres';
 
 export const SUITES: readonly SuiteId[] = ['aes-256-gcm', 'sm4-gcm'];
 export const ENGINES: readonly EngineId[] = ['sqlite', 'postgres'];
-export type WalCheckpoints = 'background' | 'inline';
+export type { WalCheckpoints };
 export const WAL_CHECKPOINTS: readonly WalCheckpoints[] = ['background', 'inline'];
 
 /** Flags shared by every benchmark; each one reads the flags it needs. */

@@ -7,6 +7,7 @@ import { openRootKeyProvider } from '../keys/index.js';
 import { Keyring } from '../keys/keyring.js';
 import type { RootKeyProvider } from '../keys/provider.js';
 import { openStore } from '../store/open.js';
+import type { WalCheckpoints } from '../store/wal-checkpointer.js';
 import { AccessPolicy } from '../domain/access/engine.js';
 import { resolveRoles, type RoleSpec } from '../domain/access/roles.js';
 import type { Store } from '../store/store.js';
@@ -72,7 +73,7 @@ export interface RuntimeOptions {
    * SQLite's WAL checkpoints: in a thread of their own (default) or inside the committing
    * transaction (`OpenStoreOptions.walCheckpoints`). Not used with `store`.
    */
-  readonly walCheckpoints?: 'inline' | 'background';
+  readonly walCheckpoints?: WalCheckpoints;
   /** Run the background anomaly detector (default true, unless `audit.anomaly.enabled` is false). */
   readonly anomalies?: boolean;
   /** Roles added over the built-in and configured ones (embedding applications, tests). */

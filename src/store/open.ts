@@ -17,7 +17,12 @@ import { CustodianError } from '../domain/errors.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Store } from './store.js';
 import type { Database } from './types.js';
-import { BACKSTOP_PAGES, DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
+import {
+  BACKSTOP_PAGES,
+  DEFAULT_AUTOCHECKPOINT_PAGES,
+  WalCheckpointer,
+  type WalCheckpoints,
+} from './wal-checkpointer.js';
 
 /** pg returns int8 as text by default; our 64-bit counters stay below 2^53. */
 const INT8_OID = 20;
@@ -102,13 +107,24 @@ export const SQLITE_PRAGMAS = [
   'cache_size = -65536',
 ] as const;
 
+/**
+ * The pragmas a writing connection to the store's file sets: {@link SQLITE_PRAGMAS}, and while
+ * the WAL is checkpointed in the background, the writers' own threshold raised to a backstop
+ * (every writer to the file, or it would checkpoint for the others in its commits).
+ */
+export function sqlitePragmas(walCheckpoints: WalCheckpoints = 'inline'): readonly string[] {
+  return walCheckpoints === 'background'
+    ? [...SQLITE_PRAGMAS, `wal_autocheckpoint = ${BACKSTOP_PAGES}`]
+    : SQLITE_PRAGMAS;
+}
+
 export interface OpenStoreOptions {
   /**
    * SQLite: `background` runs WAL checkpoints in a thread of their own ({@link WalCheckpointer})
    * instead of inside the commit that crosses the threshold (`inline`, SQLite's way and the
    * default here). PostgreSQL checkpoints in its own server processes and ignores this.
    */
-  readonly walCheckpoints?: 'inline' | 'background';
+  readonly walCheckpoints?: WalCheckpoints;
   /** Told when the checkpoint thread cannot start or stops; commits then checkpoint inline again. */
   readonly onCheckpointerFailure?: (error: unknown) => void;
 }
@@ -145,7 +161,7 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
     } catch (cause) {
       throw new CustodianError('ERR_STORE_UNAVAILABLE', 'cannot open the SQLite database', { cause });
     }
-    for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
+    for (const pragma of sqlitePragmas(options.walCheckpoints)) database.pragma(pragma);
     let checkpointer: WalCheckpointer | undefined;
     if (options.walCheckpoints === 'background') {
       // The writer checkpoints for itself again, as without a checkpointer.
@@ -153,7 +169,6 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
         if (database.open) database.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
         options.onCheckpointerFailure?.(error);
       };
-      database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
       try {
         checkpointer = new WalCheckpointer({ path: config.path, onFailure: inline });
       } catch (error) {

@@ -6,9 +6,9 @@ import { Worker } from 'node:worker_threads';
  *
  * In WAL mode the connection that commits past `wal_autocheckpoint` pages runs the checkpoint
  * itself, inside that commit: it copies about a thousand pages and syncs the file (about half of
- * what commits cost in a profile of `collect`). With a checkpointer, the writers only append to the WAL:
- * this thread runs `wal_checkpoint(PASSIVE)` every few milliseconds on its own connection, which
- * never waits for and never blocks readers or writers. The writers keep a high
+ * what commits cost in a profile of `collect`). With a checkpointer, the writers only append to
+ * the WAL: this thread runs `wal_checkpoint(PASSIVE)` every few milliseconds on its own
+ * connection, which never waits for and never blocks readers or writers. The writers keep a high
  * `wal_autocheckpoint` as a backstop, and go back to SQLite's default if this thread fails.
  */
 export interface WalCheckpointerOptions {
@@ -19,6 +19,9 @@ export interface WalCheckpointerOptions {
   /** Called once when the thread fails (it cannot open the file, an I/O error…), not when stopped. */
   readonly onFailure: (error: unknown) => void;
 }
+
+/** Where SQLite's WAL checkpoints run: in the committing transaction (SQLite's way) or in a thread. */
+export type WalCheckpoints = 'inline' | 'background';
 
 export const CHECKPOINT_INTERVAL_MS = 20;
 /** The writers' own checkpoint threshold while a checkpointer runs: 40 MiB of WAL at 4 KiB pages. */
