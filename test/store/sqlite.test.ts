@@ -1,28 +1,21 @@
 import { join } from 'node:path';
 import { openStore } from '../../src/store/open.js';
+import type { WalCheckpoints } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 import { storeContract } from './contract.js';
 
-storeContract('sqlite', () => {
-  const dir = tempDir('custodian-sqlite-');
-  return Promise.resolve({
-    store: openStore({ engine: 'sqlite', path: join(dir.path, 'db', 'test.db') }),
-    dispose: () => Promise.resolve(dir.remove()),
-  });
-});
-
-// What `serve` runs: WAL checkpoints in a thread of their own beside the store's writers.
-storeContract(
-  'sqlite',
-  () => {
-    const dir = tempDir('custodian-sqlite-bg-');
-    return Promise.resolve({
-      store: openStore(
-        { engine: 'sqlite', path: join(dir.path, 'db', 'test.db') },
-        { walCheckpoints: 'background' },
-      ),
-      dispose: () => Promise.resolve(dir.remove()),
-    });
-  },
-  'background WAL checkpoints',
-);
+// SQLite's own checkpoints (`openStore`'s default) and a thread of their own (what `openRuntime`,
+// and so `serve`, runs).
+for (const walCheckpoints of ['inline', 'background'] as const satisfies readonly WalCheckpoints[]) {
+  storeContract(
+    'sqlite',
+    () => {
+      const dir = tempDir(`custodian-sqlite-${walCheckpoints}-`);
+      return Promise.resolve({
+        store: openStore({ engine: 'sqlite', path: join(dir.path, 'db', 'test.db') }, { walCheckpoints }),
+        dispose: () => Promise.resolve(dir.remove()),
+      });
+    },
+    `${walCheckpoints} WAL checkpoints`,
+  );
+}

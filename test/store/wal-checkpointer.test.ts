@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
 import { WalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -16,6 +17,23 @@ async function until(done: () => boolean, ms = 5000): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return true;
+}
+
+/**
+ * A migrated store with background checkpoints, and beside it a raw connection that never
+ * checkpoints, to write filler pages that only the store's thread can move into the file.
+ */
+async function storeWithFiller(path: string): Promise<{
+  store: Store;
+  raw: Database.Database;
+  insert: Database.Statement<[Buffer]>;
+}> {
+  const store = openStore({ engine: 'sqlite', path }, { walCheckpoints: 'background' });
+  await store.migrate();
+  const raw = new Database(path);
+  raw.pragma('wal_autocheckpoint = 0');
+  raw.exec('create table filler (v blob)');
+  return { store, raw, insert: raw.prepare<[Buffer]>('insert into filler values (?)') };
 }
 
 describe('WAL checkpoints in a thread of their own', () => {
@@ -59,12 +77,7 @@ describe('WAL checkpoints in a thread of their own', () => {
 
   it("an erasure's scrub still truncates the WAL while the thread checkpoints beside it", async () => {
     const path = join(dir.path, 'scrub', 'd.db');
-    const store = openStore({ engine: 'sqlite', path }, { walCheckpoints: 'background' });
-    await store.migrate();
-    const raw = new Database(path);
-    raw.pragma('wal_autocheckpoint = 0');
-    raw.exec('create table filler (v blob)');
-    const insert = raw.prepare('insert into filler values (?)');
+    const { store, raw, insert } = await storeWithFiller(path);
     for (let round = 0; round < 60; round++) {
       for (let i = 0; i < 40; i++) insert.run(Buffer.alloc(3000, round));
       raw.exec('delete from filler');
@@ -78,12 +91,7 @@ describe('WAL checkpoints in a thread of their own', () => {
 
   it('a store with background checkpoints keeps the WAL short and closes cleanly', async () => {
     const path = join(dir.path, 'store', 'c.db');
-    const store = openStore({ engine: 'sqlite', path }, { walCheckpoints: 'background' });
-    await store.migrate();
-    const raw = new Database(path);
-    raw.pragma('wal_autocheckpoint = 0');
-    raw.exec('create table filler (v blob)');
-    const insert = raw.prepare('insert into filler values (?)');
+    const { store, raw, insert } = await storeWithFiller(path);
     for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(3000, 1));
     raw.close();
     // Nobody but the store's checkpointer copies these pages into the file.
