@@ -33,7 +33,7 @@ import type { EncodingChoice } from '../platforms/tmall/encoding.js';
 import type { ImportRejectRecord, ImportRunRecord } from '../store/imports.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { Principal } from './tokens.js';
-import type { CollectInput, CollectResult, Vault } from './vault.js';
+import type { CollectInput, Vault } from './vault.js';
 
 /** The namespace order ids are unique in: Taobao/Tmall trade ids, whether from a file or TOP. */
 export const TMALL_SOURCE = 'tmall';
@@ -211,36 +211,32 @@ export class ImportWriter {
         fresh.push(o);
       }
     }
-    // Phase 1: the order record of each row carries the identities and finds or creates the buyer.
-    const first: CollectInput[] = fresh.map((o) => ({
-      collection: plan.orderCollection,
-      fields: o.records.get(plan.orderCollection) ?? {},
-      purpose: plan.purpose,
-      identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
-      source: recordSource,
-    }));
-    const results1 = await this.#d.vault.collectManyIn(tx, this.#principal, first);
-    // Phase 2: the row's other records (the delivery address) join the same buyer.
-    const rest: CollectInput[] = fresh.flatMap((o, i) =>
-      [...o.records]
-        .filter(([collection]) => collection !== plan.orderCollection)
-        .map(([collection, fields]) => ({
-          collection,
-          fields,
-          purpose: plan.purpose,
-          subjectId: results1[i]!.subjectId,
-          source: recordSource,
-        })),
-    );
-    const results2 = rest.length > 0 ? await this.#d.vault.collectManyIn(tx, this.#principal, rest) : [];
+    // One call for the batch: each row's order record carries the identities and finds or creates
+    // the buyer; the row's other records (the delivery address) join that buyer (`subjectOf`).
+    const inputs: CollectInput[] = [];
+    const orderAt: number[] = [];
+    for (const o of fresh) {
+      const at = inputs.length;
+      orderAt.push(at);
+      inputs.push({
+        collection: plan.orderCollection,
+        fields: o.records.get(plan.orderCollection) ?? {},
+        purpose: plan.purpose,
+        identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
+        source: recordSource,
+      });
+      for (const [collection, fields] of o.records)
+        if (collection !== plan.orderCollection)
+          inputs.push({ collection, fields, purpose: plan.purpose, subjectOf: at, source: recordSource });
+    }
+    const all = await this.#d.vault.collectManyIn(tx, this.#principal, inputs);
     fresh.forEach((o, i) => {
       const keyed = o.identities.oaid !== undefined || o.identities.openUid !== undefined;
       if (!keyed) delta.subjects.unkeyed++;
-      if (results1[i]!.created) delta.subjects.new++;
+      if (all[orderAt[i]!]!.created) delta.subjects.new++;
       else delta.subjects.linked++;
       for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
     });
-    const all: CollectResult[] = [...results1, ...results2];
     delta.records = all.length;
     delta.screened = all.filter((r) => r.screened.length > 0).length;
     delta.stripped = all.reduce((n, r) => n + r.stripped.length, 0);

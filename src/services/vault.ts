@@ -45,6 +45,11 @@ export interface CollectInput {
   readonly purpose: string;
   readonly identities?: Identities | undefined;
   readonly subjectId?: string | undefined;
+  /**
+   * In `collectMany`: the position of an earlier input of the same call whose subject this record
+   * joins (an order's delivery address joins the buyer its order found or created).
+   */
+  readonly subjectOf?: number | undefined;
   readonly source?: string | undefined;
 }
 
@@ -207,11 +212,11 @@ export class Vault {
     // Set-based: one identity lookup, one read of the known subjects and their keys, then one
     // multi-row insert per table for the whole batch, and one audit append.
     const work = async (tx: Repositories): Promise<CollectResult[]> => {
-      const subjects = await this.#subjectsFor(tx, prepared, at);
+      const { subjects, held } = await this.#subjectsFor(tx, prepared, at);
       const results: CollectResult[] = [];
       const records: RecordRow[] = [];
       const identities = new Map<string, IdentityRecord>();
-      const entries: AuditEntry[] = [];
+      const entries = new Map<string, CollectEntry>();
       prepared.forEach((p, i) => {
         const { subjectId, key, created } = subjects[i]!;
         const recordId = uuidv7();
@@ -238,30 +243,57 @@ export class Vault {
           updatedAt: at,
         });
         for (const identity of p.identities) {
-          const row = `${subjectId}|${identity.kind}|${identity.token.toString('hex')}`;
-          if (!identities.has(row)) identities.set(row, this.#identityRow(subjectId, key, identity, at));
+          const row = heldKey(subjectId, identity.kind, this.#o.indexer.currentVersion, identity.token);
+          // An identity the store already holds for this subject is not sealed and written again.
+          if (!held.has(row) && !identities.has(row))
+            identities.set(row, this.#identityRow(subjectId, key, identity, at));
         }
-        entries.push({
-          v: 1,
-          at,
-          action: 'collect',
-          actor: { id: principal.id, role: principal.role },
-          subject: this.#o.pseudonymize(subjectId),
-          purpose: p.input.purpose,
-          records: [recordId],
-          fields: Object.keys(p.fields).map((f) => `${p.input.collection}.${f}`),
-          detail: {
-            newSubject: created,
-            identities: p.identities.length,
-            stripped: p.stripped.length,
-            screened: p.screened.map((x) => `${x.field}:${x.action}:${x.types.join('+')}`).join(' '),
-          },
-        });
+        // One entry per subject and purpose for the whole call (R17): its records and fields.
+        const group = `${subjectId}|${p.input.purpose}`;
+        let entry = entries.get(group);
+        if (entry === undefined) {
+          entry = {
+            subjectId,
+            purpose: p.input.purpose,
+            records: [],
+            fields: new Set(),
+            created: false,
+            identities: 0,
+            stripped: 0,
+            screened: [],
+          };
+          entries.set(group, entry);
+        }
+        entry.records.push(recordId);
+        for (const f of Object.keys(p.fields)) entry.fields.add(`${p.input.collection}.${f}`);
+        entry.created ||= created;
+        entry.identities += p.identities.length;
+        entry.stripped += p.stripped.length;
+        for (const x of p.screened)
+          entry.screened.push(`${p.input.collection}.${x.field}:${x.action}:${x.types.join('+')}`);
         results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
       });
       await tx.records.insertMany(records);
       await tx.identities.insertMany([...identities.values()]);
-      await appendAudit(tx, entries);
+      await appendAudit(
+        tx,
+        [...entries.values()].map((e) => ({
+          v: 1,
+          at,
+          action: 'collect',
+          actor: { id: principal.id, role: principal.role },
+          subject: this.#o.pseudonymize(e.subjectId),
+          purpose: e.purpose,
+          records: e.records,
+          fields: [...e.fields],
+          detail: {
+            newSubject: e.created,
+            identities: e.identities,
+            stripped: e.stripped,
+            screened: e.screened.join(' '),
+          },
+        })),
+      );
       return results;
     };
     return within === undefined ? this.#o.store.transaction(work) : work(within);
@@ -537,9 +569,13 @@ export class Vault {
     tx: Repositories,
     prepared: readonly PreparedCollect[],
     at: string,
-  ): Promise<{ subjectId: string; key: SubjectKey; created: boolean }[]> {
+  ): Promise<{
+    subjects: { subjectId: string; key: SubjectKey; created: boolean }[];
+    /** Identities the store holds already, as {@link heldKey}s: found by the lookup, for that subject. */
+    held: Set<string>;
+  }> {
     const lookupsOf = prepared.map((p) => {
-      if (p.input.subjectId !== undefined) return [];
+      if (p.input.subjectId !== undefined || p.input.subjectOf !== undefined) return [];
       const given = new Set(p.identities.map((i) => i.kind));
       const kinds = STRONG_KINDS.some((k) => given.has(k)) ? STRONG_KINDS : WEAK_KINDS;
       return p.identities
@@ -554,15 +590,28 @@ export class Vault {
       if (found === undefined) matches.set(key, new Set([subjectId]));
       else found.add(subjectId);
     };
+    const held = new Set<string>();
     if (lookups.size > 0)
-      for (const m of await tx.identities.findSubjects([...lookups.values()]))
+      for (const m of await tx.identities.findSubjects([...lookups.values()])) {
         match(lookupKey(m), m.subjectId);
+        held.add(heldKey(m.subjectId, m.kind, m.indexVersion, m.token));
+      }
 
     const current = this.#o.indexer.currentVersion;
     /** Which records created a subject: only the first record of a new buyer reports `created`. */
     const creators = new Set<number>();
-    const ids = prepared.map((p, i) => {
-      let subjectId = p.input.subjectId;
+    const ids: string[] = [];
+    prepared.forEach((p, i) => {
+      const joins = p.input.subjectOf;
+      if (joins !== undefined && !(Number.isSafeInteger(joins) && joins >= 0 && joins < i))
+        throw new CustodianError(
+          'ERR_VALIDATION_FAILED',
+          'subjectOf names an earlier record of the same call',
+          {
+            details: { record: i, subjectOf: joins },
+          },
+        );
+      let subjectId = joins === undefined ? p.input.subjectId : ids[joins];
       if (subjectId === undefined) {
         const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(lookupKey(l)) ?? [])]));
         if (found.size > 1) {
@@ -578,7 +627,7 @@ export class Vault {
       }
       for (const identity of p.identities)
         match(lookupKey({ kind: identity.kind, indexVersion: current, token: identity.token }), subjectId);
-      return subjectId;
+      ids.push(subjectId);
     });
 
     const created = new Set([...creators].map((i) => ids[i]!));
@@ -610,7 +659,14 @@ export class Vault {
       await tx.subjects.insertMany([...created].map((id) => ({ id, createdAt: at })));
       await tx.keys.insertMany(records);
     }
-    return ids.map((subjectId, i) => ({ subjectId, key: keys.get(subjectId)!, created: creators.has(i) }));
+    return {
+      subjects: ids.map((subjectId, i) => ({
+        subjectId,
+        key: keys.get(subjectId)!,
+        created: creators.has(i),
+      })),
+      held,
+    };
   }
 
   /**
@@ -815,6 +871,23 @@ interface PreparedIdentity {
 
 function lookupKey(l: IdentityLookup): string {
   return `${l.kind}|${l.indexVersion}|${l.token.toString('hex')}`;
+}
+
+/** An identity row's primary key (what `identities` is unique on), as a string. */
+function heldKey(subjectId: string, kind: string, indexVersion: number, token: Buffer): string {
+  return `${subjectId}|${kind}|${indexVersion}|${token.toString('hex')}`;
+}
+
+/** The collect entry of one subject and purpose within one call, as records are added to it. */
+interface CollectEntry {
+  readonly subjectId: string;
+  readonly purpose: string;
+  readonly records: string[];
+  readonly fields: Set<string>;
+  created: boolean;
+  identities: number;
+  stripped: number;
+  readonly screened: string[];
 }
 
 interface PreparedCollect {

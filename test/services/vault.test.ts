@@ -236,6 +236,61 @@ describe('vault service', () => {
     expect(await vault.search(operator, 'oaid', 'batch-z', 'order-fulfilment')).toEqual([]);
   });
 
+  it('joins records to an earlier one of the batch and logs one collect entry per subject', async () => {
+    const order = (oaid: string) => ({
+      collection: 'address',
+      identities: { oaid, phone: '13912345678' },
+      fields: { city: '杭州市' },
+      purpose: 'order-fulfilment',
+    });
+    const joins = (subjectOf: number) => ({
+      collection: 'address',
+      fields: { district: '西湖区' },
+      purpose: 'order-fulfilment',
+      subjectOf,
+    });
+    const known = await vault.collect(operator, order('join-known'));
+    const identitiesBefore = await t.store.identities.listForSubject(known.subjectId);
+    const logged = await t.store.audit.count();
+    const results = await vault.collectMany(operator, [
+      order('join-new'),
+      joins(0),
+      order('join-known'),
+      joins(2),
+      joins(1), // joins a record that itself joined: the same buyer
+    ]);
+    const ids = results.map((r) => r.subjectId);
+    expect(ids).toEqual([ids[0], ids[0], known.subjectId, known.subjectId, ids[0]]);
+    expect(results.map((r) => r.created)).toEqual([true, false, false, false, false]);
+
+    const entries = (await t.store.audit.range(logged + 1, logged + 10)).map(
+      (r) => JSON.parse(r.canonical.toString('utf8')) as Record<string, unknown>,
+    );
+    expect(entries.map((e) => [e['action'], (e['records'] as string[]).length])).toEqual([
+      ['collect', 3],
+      ['collect', 2],
+    ]);
+    expect(entries[0]).toMatchObject({
+      records: [results[0]!.recordId, results[1]!.recordId, results[4]!.recordId],
+      fields: ['address.city', 'address.district'],
+      detail: { newSubject: true, identities: 2 },
+    });
+    expect(entries[1]).toMatchObject({ detail: { newSubject: false } });
+    // The returning buyer's identities are the rows stored before, sealed then, not written again.
+    expect(await t.store.identities.listForSubject(known.subjectId)).toEqual(identitiesBefore);
+    expect((await vault.search(operator, 'oaid', 'join-known', 'order-fulfilment')).length).toBe(1);
+
+    // A record may only join one before it in the same call; a bad batch stores nothing.
+    const subjects = await t.store.subjects.count();
+    const entriesBefore = await t.store.audit.count();
+    for (const subjectOf of [1, 5, -1, 0.5])
+      expect(await codeOf(vault.collectMany(operator, [order('join-bad'), joins(subjectOf)]))).toBe(
+        'ERR_VALIDATION_FAILED',
+      );
+    expect(await t.store.subjects.count()).toEqual(subjects);
+    expect(await t.store.audit.count()).toBe(entriesBefore);
+  });
+
   it('erases by crypto-shredding: receipt, 410 afterwards, gone from the index', async () => {
     const c = generateCustomers('erase', 1)[0]!;
     const { subjectId } = await vault.collect(operator, {
