@@ -11,6 +11,7 @@ import type {
   AuditTableStats,
 } from '../store.js';
 import type { AuditCheckpointTable, AuditLogTable, Database } from '../types.js';
+import { BulkInsert } from './insert.js';
 
 /** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 2000;
@@ -65,10 +66,24 @@ export class KyselyAuditRepository implements AuditRepository {
   readonly #db: Kysely<Database>;
   readonly #pg: boolean;
   readonly #hint: AuditHeadHint;
+  readonly #insertEntries: BulkInsert<AuditRow>;
+  readonly #insertNodes: BulkInsert<AuditNode>;
   constructor(db: Kysely<Database>, hint: AuditHeadHint = new AuditHeadHint()) {
     this.#db = db;
     this.#pg = db.getExecutor().adapter instanceof PostgresAdapter;
     this.#hint = hint;
+    this.#insertEntries = new BulkInsert(db, {
+      table: 'audit_log',
+      columns: ['seq', 'subject_ref', 'canonical'],
+      values: (r) => [r.seq, r.subjectRef, r.canonical],
+      rowsPerStatement: INSERT_CHUNK,
+    });
+    this.#insertNodes = new BulkInsert(db, {
+      table: 'audit_nodes',
+      columns: ['id', 'hash'],
+      values: (n) => [n.id, n.hash],
+      rowsPerStatement: INSERT_CHUNK,
+    });
   }
 
   /** `?` for SQLite, `$n` for PostgreSQL, numbered from `first`. */
@@ -131,27 +146,11 @@ export class KyselyAuditRepository implements AuditRepository {
   }
 
   async insertMany(rows: readonly AuditRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const chunk = rows.slice(i, i + INSERT_CHUNK);
-      const p = this.#params(3 * chunk.length);
-      const values = chunk.map((_, k) => `(${p[3 * k]}, ${p[3 * k + 1]}, ${p[3 * k + 2]})`).join(', ');
-      await this.#run(
-        `insert into audit_log (seq, subject_ref, canonical) values ${values}`,
-        chunk.flatMap((r) => [r.seq, r.subjectRef, r.canonical]),
-      );
-    }
+    await this.#insertEntries.run(rows);
   }
 
   async insertNodes(nodes: readonly AuditNode[]): Promise<void> {
-    for (let i = 0; i < nodes.length; i += INSERT_CHUNK) {
-      const chunk = nodes.slice(i, i + INSERT_CHUNK);
-      const p = this.#params(2 * chunk.length);
-      const values = chunk.map((_, k) => `(${p[2 * k]}, ${p[2 * k + 1]})`).join(', ');
-      await this.#run(
-        `insert into audit_nodes (id, hash) values ${values}`,
-        chunk.flatMap((n) => [n.id, n.hash]),
-      );
-    }
+    await this.#insertNodes.run(nodes);
   }
 
   async range(from: number, to: number): Promise<AuditRow[]> {

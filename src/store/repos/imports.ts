@@ -8,11 +8,18 @@ import type {
 } from '../imports.js';
 import type { Database, ImportRejectTable, ImportRunTable } from '../types.js';
 import { chunks, ROWS_PER_STATEMENT } from './chunks.js';
+import { BulkInsert } from './insert.js';
 
 export class KyselyImportRepository implements ImportRepository {
   readonly #db: Kysely<Database>;
+  readonly #insertOrders: BulkInsert<ImportedOrderRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#insertOrders = new BulkInsert(db, {
+      table: 'import_orders',
+      columns: ['source', 'order_id', 'run_id', 'imported_at'],
+      values: (r) => [r.source, r.orderId, r.runId, r.importedAt],
+    });
   }
 
   async insertRun(run: ImportRunRecord): Promise<void> {
@@ -86,19 +93,7 @@ export class KyselyImportRepository implements ImportRepository {
   }
 
   async insertOrders(rows: readonly ImportedOrderRecord[]): Promise<void> {
-    for (const slice of chunks(rows, ROWS_PER_STATEMENT / 4)) {
-      await this.#db
-        .insertInto('import_orders')
-        .values(
-          slice.map((r) => ({
-            source: r.source,
-            order_id: r.orderId,
-            run_id: r.runId,
-            imported_at: r.importedAt,
-          })),
-        )
-        .execute();
-    }
+    await this.#insertOrders.run(rows);
   }
 
   async countOrders(source: string): Promise<number> {

@@ -9,30 +9,23 @@ import type {
 } from '../store.js';
 import type { Database, IdentityTable, RecordTable } from '../types.js';
 import { chunks } from './chunks.js';
+import { BulkInsert } from './insert.js';
 
 export class KyselyIdentityRepository implements IdentityRepository {
   readonly #db: Kysely<Database>;
+  readonly #insert: BulkInsert<IdentityRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#insert = new BulkInsert(db, {
+      table: 'identities',
+      columns: ['subject_id', 'kind', 'index_version', 'token', 'sealed', 'key_version', 'created_at'],
+      values: (r) => [r.subjectId, r.kind, r.indexVersion, r.token, r.sealed, r.keyVersion, r.createdAt],
+      skipDuplicatesOf: ['kind', 'index_version', 'token', 'subject_id'],
+    });
   }
 
   async insertMany(rows: readonly IdentityRecord[]): Promise<void> {
-    for (const slice of chunks(rows))
-      await this.#db
-        .insertInto('identities')
-        .values(
-          slice.map((r) => ({
-            subject_id: r.subjectId,
-            kind: r.kind,
-            index_version: r.indexVersion,
-            token: r.token,
-            sealed: r.sealed,
-            key_version: r.keyVersion,
-            created_at: r.createdAt,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['kind', 'index_version', 'token', 'subject_id']).doNothing())
-        .execute();
+    await this.#insert.run(rows);
   }
 
   async findSubjects(lookups: readonly IdentityLookup[]): Promise<IdentityMatch[]> {
@@ -125,8 +118,36 @@ function toIdentity(row: Selectable<IdentityTable>): IdentityRecord {
 
 export class KyselyRecordRepository implements RecordRepository {
   readonly #db: Kysely<Database>;
+  readonly #insert: BulkInsert<RecordRow>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#insert = new BulkInsert(db, {
+      table: 'records',
+      columns: [
+        'id',
+        'subject_id',
+        'collection',
+        'key_version',
+        'sealed',
+        'plain',
+        'purpose',
+        'source',
+        'created_at',
+        'updated_at',
+      ],
+      values: (r) => [
+        r.id,
+        r.subjectId,
+        r.collection,
+        r.keyVersion,
+        r.sealed,
+        r.plain === null ? null : JSON.stringify(r.plain),
+        r.purpose,
+        r.source,
+        r.createdAt,
+        r.updatedAt,
+      ],
+    });
   }
 
   async insert(record: RecordRow): Promise<void> {
@@ -134,24 +155,7 @@ export class KyselyRecordRepository implements RecordRepository {
   }
 
   async insertMany(records: readonly RecordRow[]): Promise<void> {
-    for (const slice of chunks(records))
-      await this.#db
-        .insertInto('records')
-        .values(
-          slice.map((r) => ({
-            id: r.id,
-            subject_id: r.subjectId,
-            collection: r.collection,
-            key_version: r.keyVersion,
-            sealed: r.sealed,
-            plain: r.plain === null ? null : JSON.stringify(r.plain),
-            purpose: r.purpose,
-            source: r.source,
-            created_at: r.createdAt,
-            updated_at: r.updatedAt,
-          })),
-        )
-        .execute();
+    await this.#insert.run(records);
   }
 
   async listForSubject(subjectId: string): Promise<RecordRow[]> {

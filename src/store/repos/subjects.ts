@@ -10,13 +10,22 @@ import type {
 } from '../store.js';
 import type { Database, KeyRotationTable, SubjectKeyTable, SubjectTable } from '../types.js';
 import { chunks } from './chunks.js';
+import { BulkInsert } from './insert.js';
+
+type NewSubject = { readonly id: string; readonly createdAt: string };
 
 export class KyselySubjectRepository implements SubjectRepository {
   readonly #db: Kysely<Database>;
   readonly #rowLocks: boolean;
+  readonly #insert: BulkInsert<NewSubject>;
   constructor(db: Kysely<Database>, rowLocks: boolean) {
     this.#db = db;
     this.#rowLocks = rowLocks;
+    this.#insert = new BulkInsert(db, {
+      table: 'subjects',
+      columns: ['id', 'created_at', 'erased_at'],
+      values: (s) => [s.id, s.createdAt, null],
+    });
   }
 
   async lock(id: string): Promise<void> {
@@ -40,12 +49,8 @@ export class KyselySubjectRepository implements SubjectRepository {
     await this.insertMany([subject]);
   }
 
-  async insertMany(subjects: readonly { readonly id: string; readonly createdAt: string }[]): Promise<void> {
-    for (const slice of chunks(subjects))
-      await this.#db
-        .insertInto('subjects')
-        .values(slice.map((s) => ({ id: s.id, created_at: s.createdAt, erased_at: null })))
-        .execute();
+  async insertMany(subjects: readonly NewSubject[]): Promise<void> {
+    await this.#insert.run(subjects);
   }
 
   async get(id: string): Promise<SubjectRecord | undefined> {
@@ -102,8 +107,14 @@ function toSubject(row: Selectable<SubjectTable>): SubjectRecord {
 
 export class KyselySubjectKeyRepository implements SubjectKeyRepository {
   readonly #db: Kysely<Database>;
+  readonly #insert: BulkInsert<SubjectKeyRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#insert = new BulkInsert(db, {
+      table: 'subject_keys',
+      columns: ['subject_id', 'version', 'suite', 'root_key_id', 'wrapped', 'created_at'],
+      values: (k) => [k.subjectId, k.version, k.suite, k.rootKeyId, k.wrapped, k.createdAt],
+    });
   }
 
   async insert(key: SubjectKeyRecord): Promise<void> {
@@ -111,20 +122,7 @@ export class KyselySubjectKeyRepository implements SubjectKeyRepository {
   }
 
   async insertMany(keys: readonly SubjectKeyRecord[]): Promise<void> {
-    for (const slice of chunks(keys))
-      await this.#db
-        .insertInto('subject_keys')
-        .values(
-          slice.map((key) => ({
-            subject_id: key.subjectId,
-            version: key.version,
-            suite: key.suite,
-            root_key_id: key.rootKeyId,
-            wrapped: key.wrapped,
-            created_at: key.createdAt,
-          })),
-        )
-        .execute();
+    await this.#insert.run(keys);
   }
 
   async currentMany(subjectIds: readonly string[]): Promise<SubjectKeyRecord[]> {
