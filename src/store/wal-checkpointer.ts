@@ -24,6 +24,13 @@ export interface WalCheckpointerOptions {
 export type WalCheckpoints = 'inline' | 'background';
 
 export const CHECKPOINT_INTERVAL_MS = 20;
+/**
+ * A WAL unchanged for this many looks in a row (a second at the default interval) is idle; the
+ * writers of an import or a busy server commit far more often than that.
+ */
+export const IDLE_AFTER = 50;
+/** An idle WAL is looked at this many times less often (every 200 ms at the default interval). */
+export const IDLE_FACTOR = 10;
 /** The writers' own checkpoint threshold while a checkpointer runs: 40 MiB of WAL at 4 KiB pages. */
 export const BACKSTOP_PAGES = 10_000;
 /** SQLite's default, for writers without a checkpointer. */
@@ -36,10 +43,28 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 // Answers busy (no error) while another connection checkpoints: this one skips that turn.
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
-const timer = setInterval(() => checkpoint.get(), workerData.intervalMs);
+const base = workerData.intervalMs;
+let wait = base;
+let last = '';
+let unchanged = 0;
+let ticks = 0;
+let timer;
+const tick = () => {
+  ticks++;
+  const r = checkpoint.get();
+  // A WAL unchanged for IDLE_AFTER looks in a row is idle: look half as often, down to one look
+  // every IDLE_FACTOR intervals; the first new frame brings the interval back.
+  const seen = r.busy + ':' + r.log + ':' + r.checkpointed;
+  unchanged = seen === last && r.log === r.checkpointed ? unchanged + 1 : 0;
+  wait = unchanged >= ${IDLE_AFTER} ? Math.min(wait * 2, base * ${IDLE_FACTOR}) : base;
+  last = seen;
+  timer = setTimeout(tick, wait);
+};
+timer = setTimeout(tick, base);
 parentPort.once('message', () => {
-  clearInterval(timer);
+  clearTimeout(timer);
   db.close();
+  parentPort.postMessage({ ticks });
   parentPort.close();
 });
 `;
@@ -48,6 +73,7 @@ export class WalCheckpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
   #stopping = false;
+  #ticks = 0;
 
   constructor(options: WalCheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -68,6 +94,7 @@ export class WalCheckpointer {
       options.onFailure(error);
     };
     this.#worker.on('error', fail);
+    this.#worker.on('message', (m: { ticks: number }) => (this.#ticks = m.ticks));
     this.#exited = new Promise((resolve) =>
       this.#worker.once('exit', (code) => {
         fail(new Error(`the WAL checkpointer stopped (exit code ${code})`));
@@ -76,13 +103,17 @@ export class WalCheckpointer {
     );
   }
 
-  /** Stops the thread after its current checkpoint and closes its connection. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the thread after its current checkpoint and closes its connection; resolves to how many
+   * times it looked at the WAL.
+   */
+  async stop(): Promise<{ readonly ticks: number }> {
     if (!this.#stopping) {
       this.#stopping = true;
       this.#worker.ref(); // or the process could end while this waits for the thread
       this.#worker.postMessage('stop');
     }
     await this.#exited;
+    return { ticks: this.#ticks };
   }
 }

@@ -65,6 +65,27 @@ describe('WAL checkpoints in a thread of their own', () => {
     writer.close();
   });
 
+  it('looks at an idle WAL less often, and at full pace again once commits come', async () => {
+    const path = join(dir.path, 'idle.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('create table t (id integer primary key, v blob)');
+    const insert = writer.prepare('insert into t (v) values (?)');
+    const checkpointer = new WalCheckpointer({ path, intervalMs: 5, onFailure: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Idle for 1.5 s: a look every 5 ms would be 300 looks; backed off after 50 unchanged ones
+    // (250 ms), then one every 50 ms, about 80.
+    for (let i = 0; i < 300; i++) insert.run(Buffer.alloc(3000, 1));
+    const size = statSync(path).size;
+    // The commits after the idle spell still reach the file within the backed-off interval.
+    expect(await until(() => statSync(path).size > size + 250 * PAGE, 1000)).toBe(true);
+    const { ticks } = await checkpointer.stop();
+    expect(ticks).toBeGreaterThan(20);
+    expect(ticks).toBeLessThan(150);
+    writer.close();
+  });
+
   it('reports a thread that cannot open the database once, and creates nothing', async () => {
     const path = join(dir.path, 'missing', 'b.db');
     const failures: unknown[] = [];
