@@ -25,8 +25,8 @@ export type WalCheckpoints = 'inline' | 'background';
 
 export const CHECKPOINT_INTERVAL_MS = 20;
 /**
- * A WAL unchanged for this many looks in a row (a second at the default interval) is idle; the
- * writers of an import or a busy server commit far more often than that.
+ * No commit for this many looks in a row (a second at the default interval) is idle; an import or
+ * a busy server commits far more often than that.
  */
 export const IDLE_AFTER = 50;
 /** An idle WAL is looked at this many times less often (every 200 ms at the default interval). */
@@ -43,21 +43,28 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 // Answers busy (no error) while another connection checkpoints: this one skips that turn.
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
+// Changes whenever another connection commits (this one only reads and checkpoints).
+const version = db.prepare('pragma data_version').pluck();
 const base = workerData.intervalMs;
 let wait = base;
-let last = '';
+let seen;
+let behind = true;
 let unchanged = 0;
 let ticks = 0;
 let timer;
 const tick = () => {
   ticks++;
-  const r = checkpoint.get();
-  // A WAL unchanged for IDLE_AFTER looks in a row is idle: look half as often, down to one look
-  // every IDLE_FACTOR intervals; the first new frame brings the interval back.
-  const seen = r.busy + ':' + r.log + ':' + r.checkpointed;
-  unchanged = seen === last && r.log === r.checkpointed ? unchanged + 1 : 0;
+  const now = version.get();
+  if (now !== seen || behind) {
+    seen = now;
+    const r = checkpoint.get();
+    // Frames the checkpoint could not copy yet (a reader holds them, or another checkpoint ran).
+    behind = r.busy !== 0 || r.log !== r.checkpointed;
+    unchanged = 0;
+  } else unchanged++;
+  // No commit for IDLE_AFTER looks in a row: idle. Look half as often, down to one look every
+  // IDLE_FACTOR intervals; the first commit brings the interval back.
   wait = unchanged >= ${IDLE_AFTER} ? Math.min(wait * 2, base * ${IDLE_FACTOR}) : base;
-  last = seen;
   timer = setTimeout(tick, wait);
 };
 timer = setTimeout(tick, base);
@@ -94,7 +101,10 @@ export class WalCheckpointer {
       options.onFailure(error);
     };
     this.#worker.on('error', fail);
-    this.#worker.on('message', (m: { ticks: number }) => (this.#ticks = m.ticks));
+    this.#worker.on('message', (m: unknown) => {
+      const ticks = (m as { ticks?: unknown } | null)?.ticks;
+      if (typeof ticks === 'number') this.#ticks = ticks;
+    });
     this.#exited = new Promise((resolve) =>
       this.#worker.once('exit', (code) => {
         fail(new Error(`the WAL checkpointer stopped (exit code ${code})`));
