@@ -176,6 +176,7 @@ export class Vault {
 
   /** Several records in one unit of work: all are stored or none is (imports use this per batch). */
   async collectMany(principal: Principal, inputs: readonly CollectInput[]): Promise<CollectResult[]> {
+    checkJoins(inputs);
     const prepared = inputs.map((input) => this.#prepare(principal, input));
     // A concurrent collect may create the same new buyer first (unique platform identity); the
     // retry then finds that subject instead of creating a second one.
@@ -199,6 +200,7 @@ export class Vault {
     principal: Principal,
     inputs: readonly CollectInput[],
   ): Promise<CollectResult[]> {
+    checkJoins(inputs);
     const prepared = inputs.map((input) => this.#prepare(principal, input));
     return this.#collectPrepared(principal, prepared, tx);
   }
@@ -602,15 +604,7 @@ export class Vault {
     const creators = new Set<number>();
     const ids: string[] = [];
     prepared.forEach((p, i) => {
-      const joins = p.input.subjectOf;
-      if (joins !== undefined && !(Number.isSafeInteger(joins) && joins >= 0 && joins < i))
-        throw new CustodianError(
-          'ERR_VALIDATION_FAILED',
-          'subjectOf names an earlier record of the same call',
-          {
-            details: { record: i, subjectOf: joins },
-          },
-        );
+      const joins = p.input.subjectOf; // checked by checkJoins before the unit of work
       let subjectId = joins === undefined ? p.input.subjectId : ids[joins];
       if (subjectId === undefined) {
         const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(lookupKey(l)) ?? [])]));
@@ -907,4 +901,21 @@ export function identityContext(subjectId: string, kind: string, token: Buffer):
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
+}
+
+/**
+ * A record may join only a record before it in the same call (`subjectOf`), and then names no
+ * subject of its own: anything else is refused before any work, and nothing is stored.
+ */
+function checkJoins(inputs: readonly CollectInput[]): void {
+  inputs.forEach((input, i) => {
+    const joins = input.subjectOf;
+    if (joins === undefined) return;
+    if (!(Number.isSafeInteger(joins) && joins >= 0 && joins < i) || input.subjectId !== undefined)
+      throw new CustodianError(
+        'ERR_VALIDATION_FAILED',
+        'subjectOf names an earlier record of the same call, and no subjectId beside it',
+        { details: { record: i, subjectOf: joins } },
+      );
+  });
 }

@@ -287,6 +287,11 @@ describe('vault service', () => {
       expect(await codeOf(vault.collectMany(operator, [order('join-bad'), joins(subjectOf)]))).toBe(
         'ERR_VALIDATION_FAILED',
       );
+    expect(
+      await codeOf(
+        vault.collectMany(operator, [order('join-bad'), { ...joins(0), subjectId: known.subjectId }]),
+      ),
+    ).toBe('ERR_VALIDATION_FAILED');
     expect(await t.store.subjects.count()).toEqual(subjects);
     expect(await t.store.audit.count()).toBe(entriesBefore);
   });

@@ -66,8 +66,8 @@ export class KyselyAuditRepository implements AuditRepository {
   readonly #db: Kysely<Database>;
   readonly #pg: boolean;
   readonly #hint: AuditHeadHint;
-  readonly #insertEntries: BulkInsert<AuditRow>;
-  readonly #insertNodes: BulkInsert<AuditNode>;
+  readonly #insertEntries: BulkInsert<'audit_log', AuditRow>;
+  readonly #insertNodes: BulkInsert<'audit_nodes', AuditNode>;
   constructor(db: Kysely<Database>, hint: AuditHeadHint = new AuditHeadHint()) {
     this.#db = db;
     this.#pg = db.getExecutor().adapter instanceof PostgresAdapter;

@@ -12,7 +12,7 @@ import { BulkInsert } from './insert.js';
 
 export class KyselyImportRepository implements ImportRepository {
   readonly #db: Kysely<Database>;
-  readonly #insertOrders: BulkInsert<ImportedOrderRecord>;
+  readonly #insertOrders: BulkInsert<'import_orders', ImportedOrderRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.#insertOrders = new BulkInsert(db, {

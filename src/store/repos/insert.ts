@@ -4,9 +4,18 @@ import type { Database } from '../types.js';
 /** Rows per statement: the most parameters any insert here binds stays under SQLite's 32,766. */
 const MAX_PARAMETERS = 16_000;
 
-export interface InsertShape<Row> {
-  readonly table: string;
-  readonly columns: readonly string[];
+/**
+ * Statement texts by shape and row count, shared by every transaction's repositories (they are
+ * made anew for each). Bounded: the oldest text goes when it is full.
+ */
+const TEXTS = new Map<string, string>();
+const MAX_TEXTS = 256;
+
+type Table = keyof Database;
+
+export interface InsertShape<T extends Table, Row> {
+  readonly table: T;
+  readonly columns: readonly (keyof Database[T] & string)[];
   /** The row's values, in {@link columns} order. */
   readonly values: (row: Row) => readonly unknown[];
   /** Columns of a unique key: a row that would repeat one is skipped (`on conflict do nothing`). */
@@ -22,20 +31,26 @@ export interface InsertShape<Row> {
  * The text is the same on both engines but for the placeholders (`?` or `$n`). Table and column
  * names come from code, never from input.
  */
-export class BulkInsert<Row> {
+export class BulkInsert<T extends Table, Row> {
   readonly #db: Kysely<Database>;
-  readonly #shape: InsertShape<Row>;
+  readonly #shape: InsertShape<T, Row>;
   readonly #pg: boolean;
   readonly #rowsPerStatement: number;
-  /** Statement text by row count. */
-  readonly #texts = new Map<number, string>();
+  /** What the statement text depends on, but for the row count. */
+  readonly #key: string;
 
-  constructor(db: Kysely<Database>, shape: InsertShape<Row>) {
+  constructor(db: Kysely<Database>, shape: InsertShape<T, Row>) {
     this.#db = db;
     this.#shape = shape;
     this.#pg = db.getExecutor().adapter instanceof PostgresAdapter;
     const bound = Math.floor(MAX_PARAMETERS / shape.columns.length);
     this.#rowsPerStatement = Math.max(1, Math.min(shape.rowsPerStatement ?? 500, bound));
+    this.#key = [
+      this.#pg ? 'pg' : 'sqlite',
+      shape.table,
+      shape.columns.join(','),
+      shape.skipDuplicatesOf?.join(',') ?? '',
+    ].join('|');
   }
 
   async run(rows: readonly Row[]): Promise<void> {
@@ -43,13 +58,20 @@ export class BulkInsert<Row> {
     for (let at = 0; at < rows.length; at += size) {
       const slice = rows.slice(at, at + size);
       const parameters: unknown[] = [];
-      for (const row of slice) for (const value of this.#shape.values(row)) parameters.push(value);
+      const width = this.#shape.columns.length;
+      for (const row of slice) {
+        const values = this.#shape.values(row);
+        if (values.length !== width)
+          throw new TypeError(`${this.#shape.table}: ${values.length} values for ${width} columns`);
+        for (const value of values) parameters.push(value);
+      }
       await this.#db.executeQuery(CompiledQuery.raw(this.#text(slice.length), parameters));
     }
   }
 
   #text(rows: number): string {
-    let text = this.#texts.get(rows);
+    const key = `${this.#key}|${rows}`;
+    let text = TEXTS.get(key);
     if (text === undefined) {
       const { table, columns, skipDuplicatesOf } = this.#shape;
       const width = columns.length;
@@ -60,7 +82,8 @@ export class BulkInsert<Row> {
       }
       text = `insert into ${table} (${columns.join(', ')}) values ${tuples.join(', ')}`;
       if (skipDuplicatesOf !== undefined) text += ` on conflict (${skipDuplicatesOf.join(', ')}) do nothing`;
-      this.#texts.set(rows, text);
+      if (TEXTS.size >= MAX_TEXTS) TEXTS.delete(TEXTS.keys().next().value!);
+      TEXTS.set(key, text);
     }
     return text;
   }

@@ -13,7 +13,7 @@ import { BulkInsert } from './insert.js';
 
 export class KyselyIdentityRepository implements IdentityRepository {
   readonly #db: Kysely<Database>;
-  readonly #insert: BulkInsert<IdentityRecord>;
+  readonly #insert: BulkInsert<'identities', IdentityRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.#insert = new BulkInsert(db, {
@@ -118,7 +118,7 @@ function toIdentity(row: Selectable<IdentityTable>): IdentityRecord {
 
 export class KyselyRecordRepository implements RecordRepository {
   readonly #db: Kysely<Database>;
-  readonly #insert: BulkInsert<RecordRow>;
+  readonly #insert: BulkInsert<'records', RecordRow>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.#insert = new BulkInsert(db, {

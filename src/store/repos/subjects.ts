@@ -17,7 +17,7 @@ type NewSubject = { readonly id: string; readonly createdAt: string };
 export class KyselySubjectRepository implements SubjectRepository {
   readonly #db: Kysely<Database>;
   readonly #rowLocks: boolean;
-  readonly #insert: BulkInsert<NewSubject>;
+  readonly #insert: BulkInsert<'subjects', NewSubject>;
   constructor(db: Kysely<Database>, rowLocks: boolean) {
     this.#db = db;
     this.#rowLocks = rowLocks;
@@ -107,7 +107,7 @@ function toSubject(row: Selectable<SubjectTable>): SubjectRecord {
 
 export class KyselySubjectKeyRepository implements SubjectKeyRepository {
   readonly #db: Kysely<Database>;
-  readonly #insert: BulkInsert<SubjectKeyRecord>;
+  readonly #insert: BulkInsert<'subject_keys', SubjectKeyRecord>;
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.#insert = new BulkInsert(db, {
