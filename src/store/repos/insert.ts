@@ -19,7 +19,7 @@ export interface InsertShape<T extends Table, Row> {
   /** The row's values, in {@link columns} order. */
   readonly values: (row: Row) => readonly unknown[];
   /** Columns of a unique key: a row that would repeat one is skipped (`on conflict do nothing`). */
-  readonly skipDuplicatesOf?: readonly string[];
+  readonly skipDuplicatesOf?: readonly (keyof Database[T] & string)[];
   /** Rows per statement (default: as many as the parameter bound allows, at most 500). */
   readonly rowsPerStatement?: number;
 }
@@ -28,8 +28,8 @@ export interface InsertShape<T extends Table, Row> {
  * A multi-row `INSERT` for a bulk path (collect, import, the audit log), compiled once per
  * statement size instead of through the query builder for every batch: the builder makes an
  * immutable node per value, which a 1,000-row batch pays for in allocation and garbage collection.
- * The text is the same on both engines but for the placeholders (`?` or `$n`). Table and column
- * names come from code, never from input.
+ * The text is the same on both engines but for how bound parameters are written (`?` or `$n`).
+ * Table and column names come from code, never from input.
  */
 export class BulkInsert<T extends Table, Row> {
   readonly #db: Kysely<Database>;
