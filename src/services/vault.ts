@@ -215,6 +215,7 @@ export class Vault {
     // multi-row insert per table for the whole batch, and one audit append.
     const work = async (tx: Repositories): Promise<CollectResult[]> => {
       const { subjects, held } = await this.#subjectsFor(tx, prepared, at);
+      const indexVersion = this.#o.indexer.currentVersion;
       const results: CollectResult[] = [];
       const records: RecordRow[] = [];
       const identities = new Map<string, IdentityRecord>();
@@ -245,7 +246,7 @@ export class Vault {
           updatedAt: at,
         });
         for (const identity of p.identities) {
-          const row = heldKey(subjectId, identity.kind, this.#o.indexer.currentVersion, identity.token);
+          const row = heldKey(subjectId, { kind: identity.kind, indexVersion, token: identity.token });
           // An identity the store already holds for this subject is not sealed and written again.
           if (!held.has(row) && !identities.has(row))
             identities.set(row, this.#identityRow(subjectId, key, identity, at));
@@ -596,7 +597,7 @@ export class Vault {
     if (lookups.size > 0)
       for (const m of await tx.identities.findSubjects([...lookups.values()])) {
         match(lookupKey(m), m.subjectId);
-        held.add(heldKey(m.subjectId, m.kind, m.indexVersion, m.token));
+        held.add(heldKey(m.subjectId, m));
       }
 
     const current = this.#o.indexer.currentVersion;
@@ -867,9 +868,9 @@ function lookupKey(l: IdentityLookup): string {
   return `${l.kind}|${l.indexVersion}|${l.token.toString('hex')}`;
 }
 
-/** An identity row's primary key (what `identities` is unique on), as a string. */
-function heldKey(subjectId: string, kind: string, indexVersion: number, token: Buffer): string {
-  return `${subjectId}|${kind}|${indexVersion}|${token.toString('hex')}`;
+/** An identity row's primary key (what `identities` is unique on): its subject and lookup. */
+function heldKey(subjectId: string, lookup: IdentityLookup): string {
+  return `${subjectId}|${lookupKey(lookup)}`;
 }
 
 /** The collect entry of one subject and purpose within one call, as records are added to it. */
