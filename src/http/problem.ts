@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CustodianError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { safeError } from '../services/logger.js';
 
 /** RFC 9457 problem details, as every error response of the API carries them. */
 export const problemSchema = z.object({
@@ -135,22 +136,4 @@ export function handleError(
 ): FastifyReply {
   const { problem, headers } = problemOf(error, request);
   return sendProblem(reply, problem, headers);
-}
-
-/**
- * What of an error may be logged. A foreign error's message can quote bound parameters or
- * input (a driver's "Key (phone)=(…) exists"), so only its class, code and stack frames are kept.
- */
-export function safeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const frames = (error.stack ?? '')
-    .split('\n')
-    .filter((l) => l.trimStart().startsWith('at '))
-    .slice(0, 12);
-  const code = (error as { code?: unknown }).code;
-  const base: Record<string, unknown> = { type: error.constructor.name, stack: frames.join('\n') };
-  if (typeof code === 'string') base['code'] = code;
-  if (error instanceof CustodianError) base['message'] = error.message;
-  if (error.cause !== undefined) base['cause'] = safeError(error.cause);
-  return base;
 }

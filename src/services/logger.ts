@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { CustodianError } from '../domain/errors.js';
 
 export type { Logger };
 
@@ -27,4 +28,22 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * What of an error may be logged. A foreign error's message can quote bound parameters or
+ * input (a driver's "Key (phone)=(…) exists"), so only its class, code and stack frames are kept.
+ */
+export function safeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((l) => l.trimStart().startsWith('at '))
+    .slice(0, 12);
+  const code = (error as { code?: unknown }).code;
+  const base: Record<string, unknown> = { type: error.constructor.name, stack: frames.join('\n') };
+  if (typeof code === 'string') base['code'] = code;
+  if (error instanceof CustodianError) base['message'] = error.message;
+  if (error.cause !== undefined) base['cause'] = safeError(error.cause);
+  return base;
 }

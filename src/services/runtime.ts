@@ -20,7 +20,7 @@ import { loadAuditSigner } from './audit-log-key.js';
 import { ConsentService, deriveConsentEvidenceKey } from './consent.js';
 import { loadReceiptSigner } from './consent-receipt-key.js';
 import { IncidentService } from './incidents.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, safeError, type Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify.js';
 import { Oversight } from './oversight.js';
 import { PolicyService } from './policy.js';
@@ -90,13 +90,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     options.store ??
     openStore(config.database, {
       walCheckpoints: options.walCheckpoints ?? 'background',
-      // The class and code only: a driver's message is not for the log.
       onCheckpointerFailure: (error) =>
         logger.warn(
-          {
-            error: error instanceof Error ? error.constructor.name : typeof error,
-            code: (error as { code?: unknown } | null)?.code,
-          },
+          { err: safeError(error) },
           'the SQLite WAL checkpoint thread stopped; commits checkpoint inline again',
         ),
     });
