@@ -516,36 +516,90 @@ export interface PooledNonceSourceOptions {
 }
 
 /**
- * Random 96-bit nonces drawn from one large `randomBytes` buffer, because `randomBytes(12)` per
- * call costs about 10 µs, as much as the encryption itself.
+ * Random 96-bit nonces drawn from a {@link RandomPool}, because `randomBytes(12)` per call costs
+ * about as much as the encryption itself.
  *
  * Random nonces are safe for up to 2^32 messages per key (SP 800-38D §8.3); data keys are per
- * subject, far below that. A spent pool is replaced, never refilled in place, so nonces handed out
- * earlier (views into the old pool) never change.
+ * subject, far below that.
  */
 export class PooledNonceSource implements NonceSource {
-  readonly #poolBytes: number;
-  readonly #random: (size: number) => Buffer;
-  #pool: Buffer = Buffer.alloc(0);
-  #offset = 0;
+  readonly #pool: RandomPool;
 
   constructor(options: PooledNonceSourceOptions = {}) {
     const poolSize = options.poolSize ?? 4096;
     if (!Number.isSafeInteger(poolSize) || poolSize < 1)
       throw new TypeError('poolSize must be a positive integer');
-    this.#poolBytes = poolSize * NONCE_LENGTH;
-    this.#random = options.random ?? randomBytes;
+    this.#pool = new RandomPool({
+      size: poolSize * NONCE_LENGTH,
+      ...(options.random ? { random: options.random } : {}),
+    });
   }
 
   next(): Buffer {
-    if (this.#offset + NONCE_LENGTH > this.#pool.length) {
-      const pool = this.#random(this.#poolBytes);
-      if (pool.length !== this.#poolBytes) throw new TypeError('The random source returned the wrong length');
+    return this.#pool.view(NONCE_LENGTH);
+  }
+}
+
+export interface RandomPoolOptions {
+  /** Bytes drawn per `randomBytes` call; default 48 KiB. */
+  readonly size?: number;
+  /** The CSPRNG; injectable for tests. Must return `size` fresh random bytes. */
+  readonly random?: (size: number) => Buffer;
+}
+
+/**
+ * Fresh random bytes cut from one large `randomBytes` buffer. On OpenSSL 3 each `randomBytes`
+ * call costs several microseconds whatever its size (7 µs for 32 bytes on the 2-vCPU machine
+ * `BENCHMARKS.md` describes, 8 µs for 4 KiB), so drawing a pool once and cutting it up is the
+ * difference between a data key per subject costing two draws and almost none.
+ *
+ * Every byte is handed out once. A spent pool is replaced, never refilled in place, so bytes
+ * handed out earlier (views into the old pool) never change.
+ */
+export class RandomPool {
+  readonly #size: number;
+  readonly #random: (size: number) => Buffer;
+  #pool: Buffer = Buffer.alloc(0);
+  #offset = 0;
+
+  constructor(options: RandomPoolOptions = {}) {
+    const size = options.size ?? 48 * 1024;
+    if (!Number.isSafeInteger(size) || size < 1) throw new TypeError('size must be a positive integer');
+    this.#size = size;
+    this.#random = options.random ?? randomBytes;
+  }
+
+  /**
+   * A view of `length` fresh bytes, for values that are public once used (nonces). The caller
+   * must not write to it.
+   */
+  view(length: number): Buffer {
+    return this.#cut(length);
+  }
+
+  /**
+   * A private copy of `length` fresh bytes, for secrets (data keys): the pool's copy is zeroed, so
+   * the bytes live only in the returned buffer, which has its own memory for the caller to wipe.
+   */
+  take(length: number): Buffer {
+    const bytes = this.#cut(length);
+    const copy = Buffer.allocUnsafeSlow(length);
+    copy.set(bytes);
+    bytes.fill(0);
+    return copy;
+  }
+
+  #cut(length: number): Buffer {
+    if (!Number.isSafeInteger(length) || length < 1 || length > this.#size)
+      throw new RangeError(`length must be between 1 and ${this.#size}`);
+    if (this.#offset + length > this.#pool.length) {
+      const pool = this.#random(this.#size);
+      if (pool.length !== this.#size) throw new TypeError('The random source returned the wrong length');
       this.#pool = pool;
       this.#offset = 0;
     }
-    const nonce = this.#pool.subarray(this.#offset, this.#offset + NONCE_LENGTH);
-    this.#offset += NONCE_LENGTH;
-    return nonce;
+    const bytes = this.#pool.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return bytes;
   }
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AES_256_GCM,
   PooledNonceSource,
+  RandomPool,
   ghash,
   hasNativeSm4Gcm,
   sm4GcmSuite,
@@ -292,5 +293,60 @@ describe('PooledNonceSource', () => {
 
   it('ensure-bad-pool-size-fails', () => {
     expect(() => new PooledNonceSource({ poolSize: 0 })).toThrow(TypeError);
+  });
+});
+
+describe('RandomPool', () => {
+  const counting = (): { random: (size: number) => Buffer; calls: () => number } => {
+    let calls = 0;
+    return {
+      random: (size) => {
+        calls += 1;
+        return Buffer.alloc(size, calls);
+      },
+      calls: () => calls,
+    };
+  };
+
+  it('take() returns a private copy and zeroes the pool behind it', () => {
+    const source = counting();
+    let drawn: Buffer | undefined;
+    const pool = new RandomPool({
+      size: 64,
+      random: (size) => (drawn = source.random(size)),
+    });
+    const key = pool.take(32);
+    expect(key.equals(Buffer.alloc(32, 1))).toBe(true);
+    expect(key.buffer === drawn!.buffer).toBe(false);
+    expect(drawn!.subarray(0, 32).equals(Buffer.alloc(32))).toBe(true);
+    expect(drawn!.subarray(32).equals(Buffer.alloc(32, 1))).toBe(true);
+    key.fill(0xff);
+    expect(pool.take(32).equals(Buffer.alloc(32, 1))).toBe(true);
+    expect(source.calls()).toBe(1);
+  });
+
+  it('hands every byte out once, and draws a new pool when what is left is too short', () => {
+    const source = counting();
+    const pool = new RandomPool({ size: 40, random: source.random });
+    const a = pool.view(32);
+    const b = pool.view(12);
+    expect(source.calls()).toBe(2);
+    expect(a.equals(Buffer.alloc(32, 1))).toBe(true);
+    expect(b.equals(Buffer.alloc(12, 2))).toBe(true);
+  });
+
+  it('does not repeat across many draws from the real CSPRNG', () => {
+    const pool = new RandomPool({ size: 1024 });
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) seen.add(pool.take(16).toString('hex'));
+    expect(seen.size).toBe(10_000);
+  });
+
+  it('refuses lengths it cannot serve and a source that returns the wrong length', () => {
+    const pool = new RandomPool({ size: 16 });
+    for (const length of [0, -1, 1.5, 17]) expect(() => pool.take(length)).toThrow(RangeError);
+    expect(() => new RandomPool({ size: 0 })).toThrow(TypeError);
+    const short = new RandomPool({ size: 16, random: () => Buffer.alloc(8) });
+    expect(() => short.view(4)).toThrow(TypeError);
   });
 });
