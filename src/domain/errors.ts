@@ -106,6 +106,11 @@ export const ERROR_CODES = {
   ERR_SUBJECT_NOT_FOUND: { status: 404, title: 'No such subject', exit: 2 },
   ERR_SUBJECT_ERASED: { status: 410, title: 'The subject has been erased', exit: 2 },
   ERR_SUBJECT_AMBIGUOUS: { status: 409, title: 'The identities match more than one subject', exit: 2 },
+  ERR_IDENTITY_CONFLICT: {
+    status: 409,
+    title: 'A platform identity of the record belongs to another subject',
+    exit: 2,
+  },
   ERR_AUDIT_WRITE_FAILED: {
     status: 503,
     title: 'The audit entry could not be written, so nothing was done',

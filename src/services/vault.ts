@@ -585,8 +585,17 @@ export class Vault {
         .filter((i) => kinds.includes(i.kind) && p.input.identities?.[i.kind] !== undefined)
         .flatMap((i) => i.tokens.map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })));
     });
+    // Every identity of every record is looked up, also those that find no subject (a record that
+    // names its subject or joins an earlier one, an identity from a declared field): a strong one
+    // held by another subject is refused (R30) instead of tripping the unique index, and one its
+    // subject holds already is not sealed and written again.
+    const checksOf = prepared.map((p) =>
+      p.identities.flatMap((i) =>
+        i.tokens.map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })),
+      ),
+    );
     const lookups = new Map<string, IdentityLookup>();
-    for (const l of lookupsOf.flat()) lookups.set(lookupKey(l), l);
+    for (const l of checksOf.flat()) lookups.set(lookupKey(l), l); // lookupsOf's among them
     const matches = new Map<string, Set<string>>();
     const match = (key: string, subjectId: string): void => {
       const found = matches.get(key);
@@ -618,6 +627,17 @@ export class Vault {
         if (subjectId === undefined) {
           subjectId = uuidv7(Date.parse(at));
           creators.add(i);
+        }
+      }
+      for (const l of checksOf[i]!) {
+        if (!STRONG_KINDS.includes(l.kind)) continue;
+        const owners = matches.get(lookupKey(l));
+        if (owners !== undefined && (owners.size > 1 || !owners.has(subjectId))) {
+          throw new CustodianError(
+            'ERR_IDENTITY_CONFLICT',
+            'a platform identity of the record belongs to another subject',
+            { details: { identity: l.kind } },
+          );
         }
       }
       for (const identity of p.identities)

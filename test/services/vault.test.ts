@@ -296,6 +296,67 @@ describe('vault service', () => {
     expect(await t.store.audit.count()).toBe(entriesBefore);
   });
 
+  it('refuses a platform identity of another buyer on a record that names or joins its subject', async () => {
+    const collect = (identities: Record<string, string>, more: Record<string, unknown> = {}) => ({
+      collection: 'address',
+      identities,
+      fields: { city: '南京市' },
+      purpose: 'order-fulfilment',
+      ...more,
+    });
+    const a = await vault.collect(operator, collect({ oaid: 'conflict-a', phone: '13511112222' }));
+    const b = await vault.collect(operator, collect({ oaid: 'conflict-b' }));
+    const before = {
+      subjects: await t.store.subjects.count(),
+      entries: await t.store.audit.count(),
+      a: await t.store.records.listForSubject(a.subjectId),
+      identities: await t.store.identities.listForSubject(a.subjectId),
+    };
+    const refused = [
+      // Named by id, with B's OAID (or B's member id, given as a second strong identity).
+      vault.collect(operator, collect({ oaid: 'conflict-b' }, { subjectId: a.subjectId })),
+      // Joined to the record before it, which found A.
+      vault.collectMany(operator, [
+        collect({ oaid: 'conflict-a' }),
+        collect({ oaid: 'conflict-b' }, { subjectOf: 0 }),
+      ]),
+      // Joined to a new buyer of the batch, with an OAID that an earlier record gave to another.
+      vault.collectMany(operator, [
+        collect({ oaid: 'conflict-new-1' }),
+        collect({ oaid: 'conflict-new-2' }),
+        collect({ oaid: 'conflict-new-1' }, { subjectOf: 1 }),
+      ]),
+    ];
+    for (const attempt of refused) {
+      const error = await attempt.then(
+        () => undefined,
+        (e: unknown) => e as { code: string; details: unknown },
+      );
+      expect(error).toMatchObject({ code: 'ERR_IDENTITY_CONFLICT', details: { identity: 'oaid' } });
+      expect(JSON.stringify(error)).not.toContain('conflict-b');
+    }
+    expect(await t.store.subjects.count()).toEqual(before.subjects);
+    expect(await t.store.audit.count()).toBe(before.entries);
+    expect(await t.store.records.listForSubject(a.subjectId)).toEqual(before.a);
+    expect(await vault.search(operator, 'oaid', 'conflict-new-1', 'order-fulfilment')).toEqual([]);
+    expect((await vault.search(operator, 'oaid', 'conflict-b', 'order-fulfilment'))[0]!.subjectId).toBe(
+      b.subjectId,
+    );
+
+    // The subject's own identities are fine, and are not sealed and written again.
+    const own = await vault.collect(
+      operator,
+      collect({ oaid: 'conflict-a', phone: '13511112222' }, { subjectId: a.subjectId }),
+    );
+    expect(own.subjectId).toBe(a.subjectId);
+    expect(await t.store.identities.listForSubject(a.subjectId)).toEqual(before.identities);
+    // A new platform identity for a named subject is added to it.
+    await vault.collect(operator, collect({ memberId: 'conflict-a-member' }, { subjectId: a.subjectId }));
+    expect(
+      (await vault.search(operator, 'memberId', 'conflict-a-member', 'order-fulfilment'))[0]!.subjectId,
+    ).toBe(a.subjectId);
+  });
+
   it('erases by crypto-shredding: receipt, 410 afterwards, gone from the index', async () => {
     const c = generateCustomers('erase', 1)[0]!;
     const { subjectId } = await vault.collect(operator, {
