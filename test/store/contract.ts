@@ -273,7 +273,8 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
       });
 
       it('writes and reads subjects, keys, records and identities in batches larger than one statement', async () => {
-        const n = 1_203; // more than two statements' worth of rows (ROWS_PER_STATEMENT)
+        // Two full statements, then the rest in statements of 128, 64, 8, 2 and 1 rows.
+        const n = 1_203;
         const ids = Array.from(
           { length: n },
           (_, i) => `0191${String(i).padStart(4, '0')}-0000-7000-8000-${randomBytes(6).toString('hex')}`,

@@ -53,10 +53,18 @@ export class BulkInsert<T extends Table, Row> {
     ].join('|');
   }
 
+  /**
+   * Full statements of {@link InsertShape.rowsPerStatement} rows, then the rest in statements of
+   * falling powers of two (347 = 256 + 64 + 16 + 8 + 2 + 1): a table has a dozen statement texts,
+   * which stay prepared, instead of one for every row count a batch happens to leave. Preparing a
+   * new 500-row text every batch cost an import 2% of its time.
+   */
   async run(rows: readonly Row[]): Promise<void> {
-    const size = this.#rowsPerStatement;
-    for (let at = 0; at < rows.length; at += size) {
-      const slice = rows.slice(at, at + size);
+    const full = this.#rowsPerStatement;
+    for (let at = 0, count = 0; at < rows.length; at += count) {
+      const left = rows.length - at;
+      count = left >= full ? full : 2 ** Math.floor(Math.log2(left));
+      const slice = rows.slice(at, at + count);
       const parameters: unknown[] = [];
       const width = this.#shape.columns.length;
       for (const row of slice) {
