@@ -7,7 +7,7 @@ import type {
   ImportRunRecord,
 } from '../imports.js';
 import type { Database, ImportRejectTable, ImportRunTable } from '../types.js';
-import { chunks, ROWS_PER_STATEMENT } from './chunks.js';
+import { chunks, keyChunks, ROWS_PER_STATEMENT } from './chunks.js';
 import { BulkInsert } from './insert.js';
 
 export class KyselyImportRepository implements ImportRepository {
@@ -80,7 +80,7 @@ export class KyselyImportRepository implements ImportRepository {
 
   async existingOrders(source: string, orderIds: readonly string[]): Promise<string[]> {
     const found: string[] = [];
-    for (const slice of chunks(orderIds)) {
+    for (const slice of keyChunks(orderIds)) {
       const rows = await this.#db
         .selectFrom('import_orders')
         .select('order_id')

@@ -54,16 +54,17 @@ export class BulkInsert<T extends Table, Row> {
   }
 
   /**
-   * Full statements of {@link InsertShape.rowsPerStatement} rows, then the rest in statements of
-   * falling powers of two (347 = 256 + 64 + 16 + 8 + 2 + 1): a table has a dozen statement texts,
-   * which stay prepared, instead of one for every row count a batch happens to leave. Preparing a
-   * new 500-row text every batch cost an import 2% of its time.
+   * Full statements of {@link InsertShape.rowsPerStatement} rows, then the rest. On SQLite the
+   * rest goes in statements of falling powers of two (347 = 256 + 64 + 16 + 8 + 2 + 1): a table has
+   * a dozen statement texts, which stay prepared, instead of one for every row count a batch
+   * happens to leave; preparing a new 500-row text every batch cost an import 2% of its time.
+   * PostgreSQL parses every statement anyway, so there the rest is one statement, one round trip.
    */
   async run(rows: readonly Row[]): Promise<void> {
     const full = this.#rowsPerStatement;
     for (let at = 0, count = 0; at < rows.length; at += count) {
       const left = rows.length - at;
-      count = left >= full ? full : 2 ** Math.floor(Math.log2(left));
+      count = left >= full ? full : this.#pg ? left : 2 ** Math.floor(Math.log2(left));
       const slice = rows.slice(at, at + count);
       const parameters: unknown[] = [];
       const width = this.#shape.columns.length;

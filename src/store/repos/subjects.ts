@@ -9,7 +9,7 @@ import type {
   SubjectRepository,
 } from '../store.js';
 import type { Database, KeyRotationTable, SubjectKeyTable, SubjectTable } from '../types.js';
-import { chunks } from './chunks.js';
+import { keyChunks } from './chunks.js';
 import { BulkInsert } from './insert.js';
 
 type NewSubject = { readonly id: string; readonly createdAt: string };
@@ -35,7 +35,7 @@ export class KyselySubjectRepository implements SubjectRepository {
 
   async lockMany(ids: readonly string[]): Promise<void> {
     if (!this.#rowLocks) return;
-    for (const slice of chunks([...new Set(ids)].sort()))
+    for (const slice of keyChunks([...new Set(ids)].sort()))
       await this.#db
         .selectFrom('subjects')
         .select('id')
@@ -60,7 +60,7 @@ export class KyselySubjectRepository implements SubjectRepository {
 
   async getMany(ids: readonly string[]): Promise<SubjectRecord[]> {
     const found: SubjectRecord[] = [];
-    for (const slice of chunks([...new Set(ids)])) {
+    for (const slice of keyChunks([...new Set(ids)])) {
       const rows = await this.#db.selectFrom('subjects').selectAll().where('id', 'in', slice).execute();
       for (const row of rows) found.push(toSubject(row));
     }
@@ -127,7 +127,7 @@ export class KyselySubjectKeyRepository implements SubjectKeyRepository {
 
   async currentMany(subjectIds: readonly string[]): Promise<SubjectKeyRecord[]> {
     const newest = new Map<string, SubjectKeyRecord>();
-    for (const slice of chunks([...new Set(subjectIds)])) {
+    for (const slice of keyChunks([...new Set(subjectIds)])) {
       const rows = await this.#db
         .selectFrom('subject_keys')
         .selectAll()
