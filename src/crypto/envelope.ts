@@ -87,7 +87,7 @@ export interface SealFieldOptions {
   readonly keyId?: Uint8Array;
   readonly context: FieldContext;
   /** Where nonces come from; defaults to a process-wide {@link PooledNonceSource}. */
-  readonly nonces?: NonceSource;
+  readonly nonces?: NonceSource | undefined;
 }
 
 /**

@@ -215,17 +215,19 @@ export class Vault {
     // multi-row insert per table for the whole batch, and one audit append.
     const work = async (tx: Repositories): Promise<CollectResult[]> => {
       const { subjects, held } = await this.#subjectsFor(tx, prepared, at);
-      const indexVersion = this.#o.indexer.currentVersion;
       const results: CollectResult[] = [];
       const records: RecordRow[] = [];
-      const identities = new Map<string, IdentityRecord>();
-      const entries = new Map<string, CollectEntry>();
+      const identities: IdentityRecord[] = [];
+      const written = new PairMap<true>();
+      const entries: CollectEntry[] = [];
+      const entryOf = new PairMap<CollectEntry>();
       prepared.forEach((p, i) => {
         const { subjectId, key, created } = subjects[i]!;
         const recordId = uuidv7();
         const sealed = new Map<string, Buffer>();
         const plain: Record<string, string> = {};
-        for (const [field, value] of Object.entries(p.fields)) {
+        for (const field in p.fields) {
+          const value = p.fields[field]!;
           if (p.spec.fields[field]!.protection === 'plain') plain[field] = value;
           else
             sealed.set(
@@ -246,29 +248,31 @@ export class Vault {
           updatedAt: at,
         });
         for (const identity of p.identities) {
-          const row = heldKey(subjectId, { kind: identity.kind, indexVersion, token: identity.token });
           // An identity the store already holds for this subject is not sealed and written again.
-          if (!held.has(row) && !identities.has(row))
-            identities.set(row, this.#identityRow(subjectId, key, identity, at));
+          if (held.get(subjectId, identity.key) || written.get(subjectId, identity.key)) continue;
+          written.set(subjectId, identity.key, true);
+          identities.push(this.#identityRow(subjectId, key, identity, at));
         }
         // One entry per subject and purpose for the whole call (R17): its records and fields.
-        const group = `${subjectId}|${p.input.purpose}`;
-        let entry = entries.get(group);
+        let entry = entryOf.get(subjectId, p.input.purpose);
         if (entry === undefined) {
           entry = {
             subjectId,
             purpose: p.input.purpose,
             records: [],
-            fields: new Set(),
+            fields: new Map(),
             created: false,
             identities: 0,
             stripped: 0,
             screened: [],
           };
-          entries.set(group, entry);
+          entryOf.set(subjectId, p.input.purpose, entry);
+          entries.push(entry);
         }
         entry.records.push(recordId);
-        for (const f of Object.keys(p.fields)) entry.fields.add(`${p.input.collection}.${f}`);
+        let fields = entry.fields.get(p.input.collection);
+        if (fields === undefined) entry.fields.set(p.input.collection, (fields = new Set()));
+        for (const f in p.fields) fields.add(f);
         entry.created ||= created;
         entry.identities += p.identities.length;
         entry.stripped += p.stripped.length;
@@ -277,10 +281,10 @@ export class Vault {
         results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
       });
       await tx.records.insertMany(records);
-      await tx.identities.insertMany([...identities.values()]);
+      await tx.identities.insertMany(identities);
       await appendAudit(
         tx,
-        [...entries.values()].map((e) => ({
+        entries.map((e) => ({
           v: 1,
           at,
           action: 'collect',
@@ -288,7 +292,9 @@ export class Vault {
           subject: this.#o.pseudonymize(e.subjectId),
           purpose: e.purpose,
           records: e.records,
-          fields: [...e.fields],
+          fields: [...e.fields].flatMap(([collection, fields]) =>
+            [...fields].map((f) => `${collection}.${f}`),
+          ),
           detail: {
             newSubject: e.created,
             identities: e.identities,
@@ -541,7 +547,14 @@ export class Vault {
     const add = (kind: IdentityKind, value: string): void => {
       const { normalized, tokens } = this.#o.indexer.index(kind, value);
       if (identities.some((i) => i.kind === kind && i.normalized === normalized)) return;
-      identities.push({ kind, normalized, token: tokens[0]!.token, tokens });
+      const { version, token } = tokens[0]!; // the current version's
+      identities.push({
+        kind,
+        normalized,
+        token,
+        tokens,
+        key: lookupKey({ kind, indexVersion: version, token }),
+      });
     };
     for (const kind of IDENTITY_KINDS) {
       const value = input.identities?.[kind];
@@ -574,8 +587,8 @@ export class Vault {
     at: string,
   ): Promise<{
     subjects: { subjectId: string; key: SubjectKey; created: boolean }[];
-    /** Identities the store holds already, as {@link heldKey}s: found by the lookup, for that subject. */
-    held: Set<string>;
+    /** Identities the store holds already (subject, {@link lookupKey}): found by the lookup. */
+    held: PairMap<true>;
   }> {
     const lookupsOf = prepared.map((p) => {
       if (p.input.subjectId !== undefined || p.input.subjectOf !== undefined) return [];
@@ -603,14 +616,13 @@ export class Vault {
       if (found === undefined) matches.set(key, new Set([subjectId]));
       else found.add(subjectId);
     };
-    const held = new Set<string>();
+    const held = new PairMap<true>();
     if (lookups.size > 0)
       for (const m of await tx.identities.findSubjects([...lookups.values()])) {
         match(lookupKey(m), m.subjectId);
-        held.add(heldKey(m.subjectId, m));
+        held.set(m.subjectId, lookupKey(m), true);
       }
 
-    const current = this.#o.indexer.currentVersion;
     /** Which records created a subject: only the first record of a new buyer reports `created`. */
     const creators = new Set<number>();
     const ids: string[] = [];
@@ -640,8 +652,7 @@ export class Vault {
           );
         }
       }
-      for (const identity of p.identities)
-        match(lookupKey({ kind: identity.kind, indexVersion: current, token: identity.token }), subjectId);
+      for (const identity of p.identities) match(identity.key, subjectId);
       ids.push(subjectId);
     });
 
@@ -730,7 +741,7 @@ export class Vault {
       key: key.key,
       keyVersion: key.version,
       context,
-      ...(this.#o.nonces ? { nonces: this.#o.nonces } : {}),
+      nonces: this.#o.nonces,
     });
   }
 
@@ -880,6 +891,8 @@ interface PreparedIdentity {
   readonly normalized: string;
   /** The token to store: under the current index version. */
   readonly token: Buffer;
+  /** {@link lookupKey} of {@link token}, made once. */
+  readonly key: string;
   /** Its tokens under every active version (current first), to look it up during a rotation. */
   readonly tokens: readonly BlindIndexToken[];
 }
@@ -888,9 +901,22 @@ function lookupKey(l: IdentityLookup): string {
   return `${l.kind}|${l.indexVersion}|${l.token.toString('hex')}`;
 }
 
-/** An identity row's primary key (what `identities` is unique on): its subject and lookup. */
-function heldKey(subjectId: string, lookup: IdentityLookup): string {
-  return `${subjectId}|${lookupKey(lookup)}`;
+/**
+ * Values under two string keys, without joining them into a new string (which a lookup must then
+ * flatten and hash) for every record of a batch.
+ */
+class PairMap<V> {
+  readonly #outer = new Map<string, Map<string, V>>();
+
+  get(a: string, b: string): V | undefined {
+    return this.#outer.get(a)?.get(b);
+  }
+
+  set(a: string, b: string, value: V): void {
+    let inner = this.#outer.get(a);
+    if (inner === undefined) this.#outer.set(a, (inner = new Map<string, V>()));
+    inner.set(b, value);
+  }
 }
 
 /** The collect entry of one subject and purpose within one call, as records are added to it. */
@@ -898,7 +924,8 @@ interface CollectEntry {
   readonly subjectId: string;
   readonly purpose: string;
   readonly records: string[];
-  readonly fields: Set<string>;
+  /** The fields stored, by collection, in the order first seen. */
+  readonly fields: Map<string, Set<string>>;
   created: boolean;
   identities: number;
   stripped: number;
