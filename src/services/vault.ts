@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { AeadSuite, NonceSource } from '../crypto/aead.js';
-import type { BlindIndexer, BlindIndexToken } from '../crypto/blind-index.js';
+import type { BlindIndexer } from '../crypto/blind-index.js';
 import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
@@ -547,14 +547,12 @@ export class Vault {
     const add = (kind: IdentityKind, value: string): void => {
       const { normalized, tokens } = this.#o.indexer.index(kind, value);
       if (identities.some((i) => i.kind === kind && i.normalized === normalized)) return;
-      const { version, token } = tokens[0]!; // the current version's
-      identities.push({
-        kind,
-        normalized,
-        token,
-        tokens,
-        key: lookupKey({ kind, indexVersion: version, token }),
+      const lookups = tokens.map(({ version, token }) => {
+        const lookup: IdentityLookup = { kind, indexVersion: version, token };
+        return { ...lookup, key: lookupKey(lookup) };
       });
+      const current = lookups[0]!; // the current version's
+      identities.push({ kind, normalized, token: current.token, key: current.key, lookups });
     };
     for (const kind of IDENTITY_KINDS) {
       const value = input.identities?.[kind];
@@ -596,7 +594,7 @@ export class Vault {
       const kinds = STRONG_KINDS.some((k) => given.has(k)) ? STRONG_KINDS : WEAK_KINDS;
       return p.identities
         .filter((i) => kinds.includes(i.kind) && p.input.identities?.[i.kind] !== undefined)
-        .flatMap((i) => i.tokens.map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token })));
+        .flatMap((i) => i.lookups);
     });
     // Every platform identity of every record is looked up, also those that find no subject (a
     // record that names its subject or joins an earlier one, an identity from a declared field): one
@@ -604,12 +602,10 @@ export class Vault {
     // subject holds already is not sealed and written again. (Looking up weak ones too, to skip
     // their rewrite, cost more than it saved: 1-2% of an import.)
     const checksOf = prepared.map((p) =>
-      p.identities
-        .filter((i) => STRONG_KINDS.includes(i.kind))
-        .flatMap((i) => i.tokens.map((t) => ({ kind: i.kind, indexVersion: t.version, token: t.token }))),
+      p.identities.filter((i) => STRONG_KINDS.includes(i.kind)).flatMap((i) => i.lookups),
     );
     const lookups = new Map<string, IdentityLookup>();
-    for (const l of [...lookupsOf.flat(), ...checksOf.flat()]) lookups.set(lookupKey(l), l);
+    for (const l of [...lookupsOf.flat(), ...checksOf.flat()]) lookups.set(l.key, l);
     const matches = new Map<string, Set<string>>();
     const match = (key: string, subjectId: string): void => {
       const found = matches.get(key);
@@ -630,7 +626,7 @@ export class Vault {
       const joins = p.input.subjectOf; // checked by checkJoins before the unit of work
       let subjectId = joins === undefined ? p.input.subjectId : ids[joins];
       if (subjectId === undefined) {
-        const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(lookupKey(l)) ?? [])]));
+        const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(l.key) ?? [])]));
         if (found.size > 1) {
           throw new CustodianError('ERR_SUBJECT_AMBIGUOUS', 'the identities match more than one subject', {
             details: { matches: found.size },
@@ -643,7 +639,7 @@ export class Vault {
         }
       }
       for (const l of checksOf[i]!) {
-        const owners = matches.get(lookupKey(l));
+        const owners = matches.get(l.key);
         if (owners !== undefined && (owners.size > 1 || !owners.has(subjectId))) {
           throw new CustodianError(
             'ERR_IDENTITY_CONFLICT',
@@ -893,8 +889,11 @@ interface PreparedIdentity {
   readonly token: Buffer;
   /** {@link lookupKey} of {@link token}, made once. */
   readonly key: string;
-  /** Its tokens under every active version (current first), to look it up during a rotation. */
-  readonly tokens: readonly BlindIndexToken[];
+  /**
+   * Its lookups under every active version (current first), to look it up during a rotation,
+   * each with its {@link lookupKey}.
+   */
+  readonly lookups: readonly (IdentityLookup & { readonly key: string })[];
 }
 
 function lookupKey(l: IdentityLookup): string {
