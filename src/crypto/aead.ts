@@ -529,10 +529,7 @@ export class PooledNonceSource implements NonceSource {
     const poolSize = options.poolSize ?? 4096;
     if (!Number.isSafeInteger(poolSize) || poolSize < 1)
       throw new TypeError('poolSize must be a positive integer');
-    this.#pool = new RandomPool({
-      size: poolSize * NONCE_LENGTH,
-      ...(options.random ? { random: options.random } : {}),
-    });
+    this.#pool = new RandomPool({ size: poolSize * NONCE_LENGTH, random: options.random });
   }
 
   next(): Buffer {
@@ -544,7 +541,7 @@ export interface RandomPoolOptions {
   /** Bytes drawn per `randomBytes` call; default 48 KiB. */
   readonly size?: number;
   /** The CSPRNG; injectable for tests. Must return `size` fresh random bytes. */
-  readonly random?: (size: number) => Buffer;
+  readonly random?: ((size: number) => Buffer) | undefined;
 }
 
 /**

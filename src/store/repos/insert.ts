@@ -62,12 +62,12 @@ export class BulkInsert<T extends Table, Row> {
    */
   async run(rows: readonly Row[]): Promise<void> {
     const full = this.#rowsPerStatement;
+    const width = this.#shape.columns.length;
     for (let at = 0, count = 0; at < rows.length; at += count) {
       const left = rows.length - at;
       count = left >= full ? full : this.#pg ? left : 2 ** Math.floor(Math.log2(left));
       const slice = rows.slice(at, at + count);
       const parameters: unknown[] = [];
-      const width = this.#shape.columns.length;
       for (const row of slice) {
         const values = this.#shape.values(row);
         if (values.length !== width)
