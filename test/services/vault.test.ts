@@ -313,7 +313,7 @@ describe('vault service', () => {
       identities: await t.store.identities.listForSubject(a.subjectId),
     };
     const refused = [
-      // Named by id, with B's OAID (or B's member id, given as a second strong identity).
+      // Named by id, with B's OAID.
       vault.collect(operator, collect({ oaid: 'conflict-b' }, { subjectId: a.subjectId })),
       // Joined to the record before it, which found A.
       vault.collectMany(operator, [
