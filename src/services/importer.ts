@@ -161,7 +161,13 @@ export class ImportWriter {
     this.counts = options.counts;
   }
 
-  /** Writes one batch (retrying conflicts, falling back to row by row when the vault refuses a row). */
+  /**
+   * Writes one batch, retrying conflicts. When the vault refuses a row, the batch is written again
+   * in halves, and each half that is refused in halves again, down to the refused rows, which are
+   * rejected with the vault's code. One refused row in a batch of n costs about 2·log₂(n) units
+   * of work instead of n. The halves commit in order, each with its own checkpoint, so a run
+   * killed among them resumes after the last one committed.
+   */
   async write(rows: readonly NormalisedRow[]): Promise<void> {
     if (rows.length === 0) return;
     if (this.#o.run === undefined) return this.#dryRun(rows);
@@ -178,7 +184,9 @@ export class ImportWriter {
         if (error.code === 'ERR_STORE_CONFLICT' && attempt < 3) continue;
         if (!ROW_LEVEL_CODES.has(error.code)) throw error;
         if (rows.length > 1) {
-          for (const row of rows) await this.write([row]);
+          const half = Math.ceil(rows.length / 2);
+          await this.write(rows.slice(0, half));
+          await this.write(rows.slice(half));
           return;
         }
         const row = rows[0]!;

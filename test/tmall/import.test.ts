@@ -295,6 +295,48 @@ describe('import tmall-orders: other shapes of export', () => {
     });
   });
 
+  it('rejects a row the vault refuses and imports the rest of its batch, writing the batch in halves', async () => {
+    const file = join(env.dir, 'ambiguous.csv');
+    const customers = truths({ seed: 'ambiguous', rows: 40 });
+    const [a, b] = [customers[0]!, customers.find((r) => r.customer.oaid !== customers[0]!.customer.oaid)!];
+    const cells = (r: ExportRowTruth, orderId: string, openUid: string): string[] => [
+      orderId,
+      r.customer.nick,
+      r.customer.name,
+      r.customer.address.full,
+      r.customer.mobile,
+      r.order.createdAt,
+      r.order.amount,
+      r.order.status,
+      r.customer.oaid,
+      openUid,
+    ];
+    const rows = customers.map((r) => cells(r, r.orderId, r.customer.buyerOpenUid));
+    // A's OAID with B's buyer_open_uid: two buyers at once, which the vault refuses (R30).
+    rows.splice(20, 0, cells(a, '4000000000000000001', b.customer.buyerOpenUid));
+    const header =
+      '订单编号,买家会员名,收货人姓名,收货地址,联系手机,订单创建时间,总金额,订单状态,OAID,buyer_open_uid';
+    writeFileSync(file, [header, ...rows.map((r) => r.map((c) => `"${c}"`).join(','))].join('\n'));
+    let transactions = 0;
+    const store = new Proxy(env.runtime.store, {
+      get(target, name, receiver) {
+        if (name === 'transaction') transactions++;
+        const value: unknown = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+
+    const summary = await importTmallOrders({ ...env.deps, store }, IMPORTER, { file, batchSize: 64 });
+    expect(summary.counts).toMatchObject({ rows: 41, imported: 40, rejected: 1, records: 80 });
+    expect(summary.rejects).toEqual([{ line: 22, row: 21, columns: [], reasons: ['ERR_SUBJECT_AMBIGUOUS'] }]);
+    // The run's start and end; the batch of 41, refused; then two halves per level down to the
+    // refused row (rows 1–21 and 22–41, 1–11 and 12–21, 12–16 and 17–21, 17–19 and 20–21, 20 and
+    // 21); the row again as a reject: 14 units of work, where one per row took 45.
+    expect(transactions).toBe(14);
+    const [view] = await env.runtime.vault.search(tester, 'oaid', a.customer.oaid, 'order-fulfilment');
+    expect(view!.records.some((r) => r.fields.orderId?.value === '4000000000000000001')).toBe(false);
+  });
+
   it('follows a --map file, and refuses one that names fields the data map lacks', async () => {
     const file = join(env.dir, 'custom.csv');
     writeFileSync(
