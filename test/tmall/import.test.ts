@@ -333,8 +333,16 @@ describe('import tmall-orders: other shapes of export', () => {
     // refused row (rows 1–21 and 22–41, 1–11 and 12–21, 12–16 and 17–21, 17–19 and 20–21, 20 and
     // 21); the row again as a reject: 14 units of work, where one per row took 45.
     expect(transactions).toBe(14);
-    const [view] = await env.runtime.vault.search(tester, 'oaid', a.customer.oaid, 'order-fulfilment');
-    expect(view!.records.some((r) => r.fields.orderId?.value === '4000000000000000001')).toBe(false);
+    // Both buyers' own orders are in; the refused one is with neither.
+    for (const [kind, value, orderId] of [
+      ['oaid', a.customer.oaid, a.orderId],
+      ['memberId', b.customer.buyerOpenUid, b.orderId],
+    ] as const) {
+      const [view] = await env.runtime.vault.search(tester, kind, value, 'order-fulfilment');
+      const orders = view!.records.map((r) => r.fields.orderId?.value);
+      expect(orders).toContain(orderId);
+      expect(orders).not.toContain('4000000000000000001');
+    }
   });
 
   it('follows a --map file, and refuses one that names fields the data map lacks', async () => {
