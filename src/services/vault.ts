@@ -249,8 +249,9 @@ export class Vault {
         });
         for (const identity of p.identities) {
           // An identity the store already holds for this subject is not sealed and written again.
-          if (held.get(subjectId, identity.key) || written.get(subjectId, identity.key)) continue;
-          written.set(subjectId, identity.key, true);
+          const { key: row } = identity.current;
+          if (held.get(subjectId, row) || written.get(subjectId, row)) continue;
+          written.set(subjectId, row, true);
           identities.push(this.#identityRow(subjectId, key, identity, at));
         }
         // One entry per subject and purpose for the whole call (R17): its records and fields.
@@ -551,8 +552,7 @@ export class Vault {
         const lookup: IdentityLookup = { kind, indexVersion: version, token };
         return { ...lookup, key: lookupKey(lookup) };
       });
-      const current = lookups[0]!; // the current version's
-      identities.push({ kind, normalized, token: current.token, key: current.key, lookups });
+      identities.push({ kind, normalized, current: lookups[0]!, lookups });
     };
     for (const kind of IDENTITY_KINDS) {
       const value = input.identities?.[kind];
@@ -648,7 +648,7 @@ export class Vault {
           );
         }
       }
-      for (const identity of p.identities) match(identity.key, subjectId);
+      for (const identity of p.identities) match(identity.current.key, subjectId);
       ids.push(subjectId);
     });
 
@@ -723,9 +723,13 @@ export class Vault {
     return {
       subjectId,
       kind: identity.kind,
-      indexVersion: this.#o.indexer.currentVersion,
-      token: identity.token,
-      sealed: this.#seal(identity.normalized, key, identityContext(subjectId, identity.kind, identity.token)),
+      indexVersion: identity.current.indexVersion,
+      token: identity.current.token,
+      sealed: this.#seal(
+        identity.normalized,
+        key,
+        identityContext(subjectId, identity.kind, identity.current.token),
+      ),
       keyVersion: key.version,
       createdAt: at,
     };
@@ -885,15 +889,15 @@ export class Vault {
 interface PreparedIdentity {
   readonly kind: IdentityKind;
   readonly normalized: string;
-  /** The token to store: under the current index version. */
-  readonly token: Buffer;
-  /** {@link lookupKey} of {@link token}, made once. */
+  /** What is stored: its lookup under the current index version, the first of {@link lookups}. */
+  readonly current: KeyedLookup;
+  /** Its lookups under every active version (current first), to look it up during a rotation. */
+  readonly lookups: readonly KeyedLookup[];
+}
+
+/** A blind-index lookup with its {@link lookupKey}, made once. */
+interface KeyedLookup extends IdentityLookup {
   readonly key: string;
-  /**
-   * Its lookups under every active version (current first), to look it up during a rotation,
-   * each with its {@link lookupKey}.
-   */
-  readonly lookups: readonly (IdentityLookup & { readonly key: string })[];
 }
 
 function lookupKey(l: IdentityLookup): string {
