@@ -426,7 +426,9 @@ export class PrivacyCentre {
       const row = /^[0-9a-f-]{36}$/.test(challenge) ? await tx.privacy.code(challenge) : undefined;
       if (row === undefined) return undefined;
       if (row.usedAt !== null || Date.parse(row.expiresAt) <= at.getTime()) return undefined;
-      if (row.attempts >= this.#o.config.maxAttempts) return undefined;
+      // The try is counted before the code is compared, in the same statement that checks the
+      // limit: tries sent at once cannot all be compared against the same count.
+      if (!(await tx.privacy.claimAttempt(challenge, this.#o.config.maxAttempts))) return undefined;
       // A code for an identity nobody has was never sent: it is refused like a wrong one.
       if (
         row.subjectId === null ||
@@ -457,12 +459,8 @@ export class PrivacyCentre {
       ]);
       return { token, subjectId: row.subjectId };
     });
-    if (result === 'wrong') {
-      // Counted in its own unit of work, so the failure is not rolled back with the refusal.
-      if (/^[0-9a-f-]{36}$/.test(challenge)) await this.#o.store.privacy.addAttempt(challenge);
-      throw fail();
-    }
-    if (result === undefined) throw fail();
+    // A wrong code is returned, not thrown, so the transaction commits the try it counted.
+    if (result === 'wrong' || result === undefined) throw fail();
     return result;
   }
 

@@ -66,8 +66,12 @@ export interface PrivacyCentreRepository {
   countCodesSince(requester: Buffer, since: string): Promise<number>;
   /** Deletes codes issued before `before` (R10: verification artefacts do not outlive their use). */
   deleteCodesBefore(before: string): Promise<number>;
-  /** Adds one failed attempt; returns the new count (0 when no such code). */
-  addAttempt(id: string): Promise<number>;
+  /**
+   * Counts one try at the code, atomically: only while it is unused and has had fewer than `max`
+   * tries. False when the try is not allowed (no such code, used, or out of tries). Concurrent
+   * tries each see the others' counts, so no more than `max` are ever checked.
+   */
+  claimAttempt(id: string, max: number): Promise<boolean>;
   /** Marks the code used if it is not yet; false when it was used already or does not exist. */
   useCode(id: string, at: string): Promise<boolean>;
   insertSession(session: CustomerSessionRecord): Promise<void>;

@@ -899,9 +899,11 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         expect(await store.privacy.countCodesSince(requester, '2026-06-01T00:00:00.000Z')).toBe(2);
         expect(await store.privacy.countCodesSince(requester, '2026-06-01T00:00:00.001Z')).toBe(1);
         expect(await store.privacy.countCodesSince(randomBytes(32), '2000-01-01T00:00:00.000Z')).toBe(0);
-        expect(await store.privacy.addAttempt(code.id)).toBe(1);
-        expect(await store.privacy.addAttempt(code.id)).toBe(2);
-        expect(await store.privacy.addAttempt(randomUUID())).toBe(0);
+        expect(await store.privacy.claimAttempt(code.id, 2)).toBe(true);
+        expect(await store.privacy.claimAttempt(code.id, 2)).toBe(true);
+        // Out of tries: refused, and not counted.
+        expect(await store.privacy.claimAttempt(code.id, 2)).toBe(false);
+        expect(await store.privacy.claimAttempt(randomUUID(), 2)).toBe(false);
         expect(await store.privacy.useCode(code.id, '2026-06-01T00:01:00.000Z')).toBe(true);
         expect(await store.privacy.useCode(code.id, '2026-06-01T00:02:00.000Z')).toBe(false);
         expect(await store.privacy.code(code.id)).toMatchObject({

@@ -150,6 +150,32 @@ describe('privacy centre (HTTP)', () => {
     expect((await sendCode(challenge, code)).statusCode).toBe(401);
   });
 
+  it('counts tries sent at once, so a burst of guesses cannot outrun the limit', async () => {
+    // A customer of its own, so this test's code does not use up the others' send window.
+    const email = 'burst.guess@example.com';
+    await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { name: NAME, email },
+      identities: { email },
+      purpose: 'marketing',
+    });
+    const asked = await askCode(email, 'email');
+    const challenge = cookiesOf(asked)['custodian_privacy_challenge']!;
+    const code = codeFromLog();
+    const max = t.config.privacyCentre.maxAttempts;
+    const guesses = Array.from({ length: max * 8 }, (_, i) =>
+      String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0'),
+    );
+    const results = await Promise.allSettled(
+      [...guesses, code].map((g) => t.runtime.privacyCentre.verifySignIn(challenge, g)),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_PRIVACY_CODE_INVALID' });
+    }
+    expect((await t.store.privacy.code(challenge))?.attempts).toBe(max);
+  });
+
   it('rate-limits codes per identity, whether or not anyone has it', async () => {
     const identity = '13700009999';
     for (let i = 0; i < t.config.privacyCentre.sendsPerWindow; i++)

@@ -96,18 +96,15 @@ export class KyselyPrivacyCentreRepository implements PrivacyCentreRepository {
     return Number(result.numDeletedRows);
   }
 
-  async addAttempt(id: string): Promise<number> {
-    await this.#db
+  async claimAttempt(id: string, max: number): Promise<boolean> {
+    const result = await this.#db
       .updateTable('privacy_codes')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .execute();
-    const r = await this.#db
-      .selectFrom('privacy_codes')
-      .select('attempts')
-      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('attempts', '<', max)
       .executeTakeFirst();
-    return Number(r?.attempts ?? 0);
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async useCode(id: string, at: string): Promise<boolean> {
