@@ -745,6 +745,20 @@ export class Vault {
     });
   }
 
+  /**
+   * A field's value from the record's clear column. The vault keeps only fields the data map
+   * declares `protection: plain` there. A declared field of any other protection found there was
+   * put there by something else, e.g. an envelope replaced by a forged clear value, and is refused
+   * as a failed decryption (tampering is detected, invariant 3).
+   */
+  #plainValue(record: RecordRow, field: string): string | undefined {
+    const value = record.plain?.[field];
+    const protection = this.#o.datamap.collections[record.collection]?.fields[field]?.protection;
+    if (value !== undefined && protection !== undefined && protection !== 'plain')
+      throw new CustodianError('ERR_CRYPTO_DECRYPTION_FAILED', 'Decryption failed');
+    return value;
+  }
+
   /** Unwraps the subject's key versions on first use, once each, within one unit of work. */
   #keyLoader(tx: Repositories, subjectId: string): (version: number) => Promise<KeyObject> {
     const keys = new Map<number, KeyObject>();
@@ -778,7 +792,7 @@ export class Vault {
         const envelope = sealed.get(field);
         const value =
           envelope === undefined
-            ? record.plain?.[field]
+            ? this.#plainValue(record, field)
             : openField(envelope, {
                 context: { subjectId, collection: record.collection, recordId: record.id, field },
                 key: await keyFor(record.keyVersion),
@@ -849,7 +863,7 @@ export class Vault {
         const envelope = sealed.get(field);
         const clear =
           envelope === undefined
-            ? (record.plain?.[field] ?? '')
+            ? (this.#plainValue(record, field) ?? '')
             : openField(envelope, {
                 context: { subjectId, collection: record.collection, recordId: record.id, field },
                 key: await keyFor(record.keyVersion),

@@ -1,3 +1,4 @@
+import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/audit/entry.js';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
@@ -502,6 +503,27 @@ describe('vault integrity', () => {
       ['street', fields.get('recipientName')!],
     ]);
     await overwrite(record.id, encodeSealedFields(swapped));
+    expect(await codeOf(vault.read(operator, subjectId, 'order-fulfilment'))).toBe(
+      'ERR_CRYPTO_DECRYPTION_FAILED',
+    );
+  });
+
+  it('fails when an encrypted field is replaced by a clear value', async () => {
+    const { subjectId } = await seed('孙七');
+    const record = await rawRecord(subjectId);
+    const fields = decodeSealedFields(record.sealed);
+    fields.delete('recipientName');
+    await overwrite(record.id, encodeSealedFields(fields));
+    if (t.config.database.engine !== 'sqlite') throw new Error('the test app runs on SQLite');
+    const raw = new SqliteDatabase(t.config.database.path);
+    try {
+      raw
+        .prepare('update records set plain = ? where id = ?')
+        .run(JSON.stringify({ recipientName: '假名' }), record.id);
+    } finally {
+      raw.close();
+    }
+    // Only fields declared `protection: plain` are read from the clear column (invariant 3).
     expect(await codeOf(vault.read(operator, subjectId, 'order-fulfilment'))).toBe(
       'ERR_CRYPTO_DECRYPTION_FAILED',
     );
