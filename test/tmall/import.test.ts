@@ -222,6 +222,31 @@ describe('import tmall-orders: other shapes of export', () => {
     expect(written.good).toBe(60);
   });
 
+  it('never keys buyers on a masked or placeholder OAID (R30)', async () => {
+    const file = join(env.dir, 'masked-ids.csv');
+    writeFileSync(
+      file,
+      [
+        '订单编号,收货人姓名,联系手机,订单创建时间,OAID',
+        '910000000000000001,王小明,13900000011,2025-05-01 10:00:00,****',
+        '910000000000000002,李娜,13900000012,2025-05-01 11:00:00,****',
+        '910000000000000003,赵四,13900000013,2025-05-01 12:00:00,-',
+      ].join('\n'),
+    );
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file });
+    // Two strangers whose keys were masked alike stay two customers; the masks are counted.
+    expect(summary.counts).toMatchObject({
+      imported: 2,
+      rejected: 1,
+      subjects: { new: 2, linked: 0, unkeyed: 2 },
+    });
+    expect(summary.counts.dropped.masked).toBe(2);
+    const rejects = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n');
+    expect(rejects.map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ line: 4, reasons: ['identity-invalid'], columns: ['OAID'] }),
+    ]);
+  });
+
   it('reads UTF-8 with a byte-order mark', async () => {
     const file = join(env.dir, 'utf8.csv');
     await writeSyntheticExport(file, { seed: 'utf8', rows: 20, encoding: 'utf-8', bom: true });
@@ -345,7 +370,7 @@ describe('import tmall-orders: other shapes of export', () => {
     }
   });
 
-  it('follows a --map file, and refuses one that names fields the data map lacks', async () => {
+  it('follows a --map file, and refuses one that names fields the data map lacks or maps a phone onto a field', async () => {
     const file = join(env.dir, 'custom.csv');
     writeFileSync(
       file,
@@ -374,6 +399,20 @@ describe('import tmall-orders: other shapes of export', () => {
     const summary = JSON.parse(run.stdout) as ImportSummary;
     expect(summary.counts).toMatchObject({ imported: 2, subjects: { unkeyed: 2 } });
     expect(run.stderr).toMatch(/importing rows: \d+\/\d+/);
+
+    // A phone column mapped straight onto a field would skip the masked and privacy-number checks.
+    writeFileSync(mapFile, 'columns:\n  单号: orderId\n  手机号码: address.phone\n');
+    const direct = await runCli([
+      'import',
+      'tmall-orders',
+      file,
+      '--map',
+      mapFile,
+      '--config',
+      env.configPath,
+    ]);
+    expect(direct.code).toBe(2);
+    expect(direct.stderr).toContain('columns.手机号码');
 
     writeFileSync(mapFile, 'columns:\n  单号: orderId\n  备注: order.sellerNote\n');
     const bad = await runCli(['import', 'tmall-orders', file, '--map', mapFile, '--config', env.configPath]);

@@ -216,7 +216,15 @@ export function planColumns(headers: readonly string[], map: ImportMap, datamap:
           column: header,
           target,
         });
-      const category = datamap.collections[collection]!.fields[field]!.category;
+      const spec = datamap.collections[collection]!.fields[field]!;
+      // A phone or identity must come in through the importer's own fields, which recognise masked
+      // values and Taobao privacy numbers before anything indexes them (R30).
+      if (spec.category === 'contact.phone' || spec.identity !== undefined)
+        throw mapError(
+          `columns.${header}: "${target}" holds phones or identities; map the column to mobile, phone, oaid or openUid instead`,
+          { column: header, target },
+        );
+      const category = spec.category;
       direct.push({ index, header, collection, field, personal: CATEGORIES[category].personal });
     }
   });

@@ -159,6 +159,12 @@ export function normaliseRow(
   for (const field of ['oaid', 'openUid'] as const) {
     const text = cell(field);
     if (text === '') continue;
+    // A masked key (`****`, `AAF1**`) names nobody: it never becomes a lookup key, or every
+    // buyer whose key was masked the same way would be one customer (R30).
+    if (isPlatformMasked(text)) {
+      drop('masked');
+      continue;
+    }
     const key = parsePlatformKey(text);
     if (key === undefined) reject('identity-invalid', field);
     else identities[field] = key;

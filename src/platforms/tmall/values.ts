@@ -78,9 +78,12 @@ export function parseOrderId(value: string): string | undefined {
   return /^\d{1,32}$/u.test(value) ? value : undefined;
 }
 
-/** OAID, buyer_open_uid and similar platform keys: printable ASCII, at most 128 characters. */
+/**
+ * OAID, buyer_open_uid and similar platform keys: printable ASCII, at most 128 characters, with at
+ * least one letter or digit (a placeholder such as `-` names nobody).
+ */
 export function parsePlatformKey(value: string): string | undefined {
-  return /^[\x21-\x7e]{1,128}$/u.test(value) ? value : undefined;
+  return /^[\x21-\x7e]{1,128}$/u.test(value) && /[0-9A-Za-z]/u.test(value) ? value : undefined;
 }
 
 /** Landlines as exports write them: `0571-88886666`, `057188886666`, `88886666`, with an extension. */
