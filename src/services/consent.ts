@@ -10,7 +10,7 @@ import {
   type GuardianRelationship,
 } from '../domain/consent/model.js';
 import { receiptClaims, type ConsentReceiptClaims } from '../domain/consent/receipt.js';
-import { checkConsentRequest } from '../domain/consent/rules.js';
+import { checkConsentRequest, type SeparateConsentNeed } from '../domain/consent/rules.js';
 import {
   askWindow,
   consentFacts,
@@ -413,13 +413,48 @@ export class ConsentService implements ConsentSource {
     return consentFacts(history, await tx.policies.list(), purpose, await minor());
   }
 
-  /** For the vault: whether the subject's latest purpose-consent event for `purpose` says no (R4). */
-  async declined(tx: Repositories, subjectId: string, purpose: string): Promise<boolean> {
+  /**
+   * For the vault: whether the subject's latest event on the `kind` consent line for `purpose`
+   * (the purpose itself, or `sensitive_pi`) says no (R4).
+   */
+  async declined(
+    tx: Repositories,
+    subjectId: string,
+    purpose: string,
+    kind: 'purpose' | 'sensitive_pi' = 'purpose',
+  ): Promise<boolean> {
     const latest = (await tx.consents.listForSubject(subjectId))
       .map(toEvent)
-      .filter((e) => e.purpose === purpose && e.kind === 'purpose')
+      .filter((e) => e.purpose === purpose && e.kind === kind && e.recipient === null)
       .at(-1);
     return latest !== undefined && latest.action !== 'grant';
+  }
+
+  /**
+   * For the vault: whether every separate consent in `needs` stands for the subject and purpose
+   * (R2, R28: provision to a third party, transfer abroad). Each need is met by a consent for any
+   * of its recipients (`null`: one that names none).
+   */
+  async separateStand(
+    tx: Repositories,
+    subjectId: string,
+    purpose: string,
+    needs: readonly SeparateConsentNeed[],
+    minor: () => Promise<boolean>,
+  ): Promise<boolean> {
+    if (needs.length === 0) return true;
+    const history = (await tx.consents.listForSubject(subjectId))
+      .map(toEvent)
+      .filter((e) => e.purpose === purpose);
+    // Nothing granted: nothing can stand, and no need to decrypt a birth date.
+    if (!history.some((e) => e.action === 'grant')) return false;
+    const versions = await tx.policies.list();
+    const isMinor = await minor();
+    return needs.every((need) =>
+      need.recipients.some((recipient) =>
+        separateConsentStands(history, versions, { purpose, kind: need.kind, recipient }, isMinor),
+      ),
+    );
   }
 
   /** The purpose as the data map declares it now; only consent-based purposes take consents. */

@@ -2,6 +2,7 @@ import { uuidv7 } from '../crypto/uuid.js';
 import { sealExport, type ExportSealTo } from '../crypto/export-file.js';
 import type { AccessPolicy } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
+import { separateConsentsForRecipient } from '../domain/consent/rules.js';
 import { assertExportAllowed } from '../platforms/tmall/rules.js';
 import { CustodianError } from '../domain/errors.js';
 import type { BreakGlassRecord, ExportRecord } from '../store/access.js';
@@ -325,16 +326,25 @@ export class Oversight {
         `this export is encrypted with a ${record.recipient.kind}`,
       );
     }
-    const { views, skipped } = await vault.exportViews(
+    const { views, skipped, withoutConsent } = await vault.exportViews(
       principal,
       record.subjectIds,
       record.purpose,
       id,
       this.#recipientCategories(record.recipientId),
+      // Judged per customer at download, against the consents as they stand then (R2, R28).
+      separateConsentsForRecipient(vault.datamap, record.purpose, record.recipientId),
     );
     const at = this.#o.now().toISOString();
     const payload = Buffer.from(
-      JSON.stringify({ exportId: id, purpose: record.purpose, generatedAt: at, skipped, subjects: views }),
+      JSON.stringify({
+        exportId: id,
+        purpose: record.purpose,
+        generatedAt: at,
+        skipped,
+        withoutConsent,
+        subjects: views,
+      }),
       'utf8',
     );
     const file = sealExport(payload, to);
@@ -348,7 +358,7 @@ export class Oversight {
           principal,
           'export.download',
           null,
-          { exportId: id, subjects: views.length, skipped },
+          { exportId: id, subjects: views.length, skipped, withoutConsent },
           record.purpose,
         ),
       ]);

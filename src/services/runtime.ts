@@ -161,7 +161,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       readAudit: (entries) => readAudit.append(entries),
       consent: {
         facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor),
-        declined: (tx, subjectId, purpose) => consent.declined(tx, subjectId, purpose),
+        declined: (tx, subjectId, purpose, kind) => consent.declined(tx, subjectId, purpose, kind),
+        separateStand: (tx, subjectId, purpose, needs, minor) =>
+          consent.separateStand(tx, subjectId, purpose, needs, minor),
       },
     });
     const consent: ConsentService = new ConsentService({

@@ -7,8 +7,9 @@ import type { Access } from '../domain/access/decide.js';
 import type { AccessPolicy, Decision, Reason } from '../domain/access/engine.js';
 import type { AuditEntry } from '../domain/audit/entry.js';
 import { ageOn, BIRTH_DATE_CATEGORIES, birthDateFrom, isMinorAge } from '../domain/consent/age.js';
+import type { SeparateConsentNeed } from '../domain/consent/rules.js';
 import type { ConsentFacts } from '../domain/consent/state.js';
-import type { CollectionSpec, Datamap } from '../domain/datamap/schema.js';
+import { isSensitiveField, type CollectionSpec, type Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
 import { CustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
@@ -144,7 +145,23 @@ export interface ConsentSource {
    * Whether the subject's latest word on `purpose` is a withdrawal or a refusal, inside the
    * collect's unit of work: collecting more for that purpose is processing too (R4).
    */
-  declined(tx: Repositories, subjectId: string, purpose: string): Promise<boolean>;
+  declined(
+    tx: Repositories,
+    subjectId: string,
+    purpose: string,
+    kind?: 'purpose' | 'sensitive_pi',
+  ): Promise<boolean>;
+  /**
+   * Whether every separate consent in `needs` stands for the subject and purpose (R2, R28), inside
+   * the export's unit of work. `minor` as for {@link facts}.
+   */
+  separateStand(
+    tx: Repositories,
+    subjectId: string,
+    purpose: string,
+    needs: readonly SeparateConsentNeed[],
+    minor: () => Promise<boolean>,
+  ): Promise<boolean>;
 }
 
 /**
@@ -372,17 +389,32 @@ export class Vault {
     purpose: string,
     exportId: string,
     categories?: ReadonlySet<string>,
-  ): Promise<{ views: SubjectView[]; skipped: number }> {
+    needs: readonly SeparateConsentNeed[] = [],
+  ): Promise<{ views: SubjectView[]; skipped: number; withoutConsent: number }> {
     this.#requirePurpose(purpose, principal);
     const at = this.#o.now().toISOString();
     return this.#o.store.transaction(async (tx) => {
       const views: SubjectView[] = [];
       const entries: AuditEntry[] = [];
       let skipped = 0;
+      let withoutConsent = 0;
       for (const subjectId of subjectIds) {
         const subject = await tx.subjects.get(subjectId);
         if (subject === undefined || subject.erasedAt !== null) {
           skipped++;
+          continue;
+        }
+        // A customer whose separate consent to this provision does not stand is left out (R2,
+        // R28); without a ledger none can stand (fail closed).
+        if (
+          needs.length > 0 &&
+          (this.#o.consent === undefined ||
+            !(await this.#o.consent.separateStand(tx, subjectId, purpose, needs, async () => {
+              const age = await this.ageOf(subjectId, tx);
+              return age !== undefined && isMinorAge(age);
+            })))
+        ) {
+          withoutConsent++;
           continue;
         }
         const { view, entry } = await this.#view(tx, principal, subjectId, purpose, 'export', at, categories);
@@ -390,7 +422,7 @@ export class Vault {
         entries.push({ ...entry, detail: { ...entry.detail, exportId } });
       }
       await appendAudit(tx, entries);
-      return { views, skipped };
+      return { views, skipped, withoutConsent };
     });
   }
 
@@ -714,6 +746,24 @@ export class Vault {
           'ERR_CONSENT_WITHDRAWN',
           `the customer withdrew or refused consent for purpose "${purpose}"`,
           { details: { purpose } },
+        );
+      }
+    }
+    // Sensitive PI (PIPL Art. 28-29): a record holding any is refused once the customer withdrew or
+    // refused the `sensitive_pi` consent for its purpose; collecting it is processing too (R4).
+    const sensitiveChecked = new Set<string>();
+    for (const [i, p] of prepared.entries()) {
+      const subjectId = ids[i]!;
+      const purpose = p.input.purpose;
+      if (created.has(subjectId) || !this.#o.policy.consentBased(purpose)) continue;
+      if (!Object.keys(p.fields).some((f) => isSensitiveField(p.spec.fields[f]!))) continue;
+      if (sensitiveChecked.has(`${subjectId}|${purpose}`)) continue;
+      sensitiveChecked.add(`${subjectId}|${purpose}`);
+      if (await this.#o.consent!.declined(tx, subjectId, purpose, 'sensitive_pi')) {
+        throw new CustodianError(
+          'ERR_CONSENT_WITHDRAWN',
+          `the customer withdrew or refused the sensitive_pi consent for purpose "${purpose}"`,
+          { details: { purpose, kind: 'sensitive_pi' } },
         );
       }
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openExport } from '../../src/crypto/export-file.js';
 import { recipientSchema } from '../../src/domain/datamap/schema.js';
 import { residentIdCheckDigit } from '../../src/domain/pii/validators.js';
 import type { RecordConsentInput } from '../../src/services/consent.js';
@@ -165,6 +166,32 @@ describe('consent enforcement at use', () => {
       fields: { name: '王芳' },
       purpose: 'marketing',
     });
+  });
+
+  it('collects no more sensitive PI once the sensitive_pi consent is withdrawn (PIPL Art. 29, R4)', async () => {
+    const id = await member();
+    clock = new Date(clock.getTime() + 60_000);
+    await record(id);
+    await record(id, { kind: 'sensitive_pi' });
+    clock = new Date(clock.getTime() + 60_000);
+    await record(id, { kind: 'sensitive_pi', action: 'withdraw' });
+    const stored = await t.store.records.listForSubject(id);
+    const sensitive = {
+      collection: 'profile',
+      subjectId: id,
+      fields: { lastLocation: '杭州市西湖区文一路 1 号' },
+      purpose: 'marketing',
+    };
+    expect(await codeOf(t.runtime.vault.collect(tester, sensitive))).toBe('ERR_CONSENT_WITHDRAWN');
+    expect(await t.store.records.listForSubject(id)).toHaveLength(stored.length);
+    // The purpose consent still stands: a record without sensitive PI is collected.
+    await t.runtime.vault.collect(tester, { ...sensitive, fields: { name: '王芳' } });
+    expect(await t.store.records.listForSubject(id)).toHaveLength(stored.length + 1);
+    // A new grant of the separate consent opens it again.
+    clock = new Date(clock.getTime() + 60_000);
+    await record(id, { kind: 'sensitive_pi' });
+    await t.runtime.vault.collect(tester, sensitive);
+    expect(await t.store.records.listForSubject(id)).toHaveLength(stored.length + 2);
   });
 
   it('never gates purposes necessary for the service (PIPL Art. 16)', async () => {
@@ -422,5 +449,111 @@ describe('re-consent after a widening policy version (R5)', () => {
         }),
       ),
     ).toBe('ERR_SUBJECT_NOT_FOUND');
+  });
+});
+
+/** Marketing data for a third party at home and a processor abroad, both on the customer's consent. */
+const withMarketingRecipients = (yaml: string): string =>
+  yaml
+    .replace(
+      `      legalBasis: consent           # PIPL Art. 13(1); never required for the order (Art. 16)
+      necessary: false
+`,
+      `      legalBasis: consent           # PIPL Art. 13(1); never required for the order (Art. 16)
+      necessary: false
+      separateConsents: [provide_to_third_party, cross_border]
+`,
+    )
+    .replace(
+      `  recipients:
+`,
+      `  recipients:
+    - id: acme-crm
+      name: { zh-CN: 某营销服务商, en: Acme CRM }
+      contact: privacy@acme.example
+      role: third-party
+      purposes: [marketing]
+      categories: [contact.email]
+    - id: sg-mailer
+      name: { zh-CN: 新加坡邮件服务商, en: SG Mailer }
+      contact: privacy@mailer.example
+      role: processor
+      country: SG
+      purposes: [marketing]
+      categories: [contact.email]
+`,
+    );
+
+describe('separate consents at export (PIPL Arts. 23, 39; R2, R28)', () => {
+  let t: TestApp;
+  let clock = new Date('2026-04-01T02:00:00.000Z');
+  beforeAll(async () => {
+    t = await testApp({ now: () => clock, edit: withMarketingRecipients });
+    await t.runtime.privacyPolicy.publish();
+  });
+  afterAll(() => t.close());
+
+  const record = (subjectId: string, input: Partial<RecordConsentInput> = {}) => {
+    clock = new Date(clock.getTime() + 60_000);
+    return t.runtime.consent.record(service, subjectId, {
+      purpose: 'marketing',
+      action: 'grant',
+      channel: 'customer-service',
+      ...input,
+    });
+  };
+  const exported = async (subjectId: string, recipientId: string) => {
+    const { oversight } = t.runtime;
+    const request = await oversight.requestExport(tester, {
+      purpose: 'marketing',
+      subjectIds: [subjectId],
+      recipient: { kind: 'passphrase' },
+      recipientId,
+    });
+    const { file, subjects } = await oversight.downloadExport(tester, request.id, {
+      kind: 'passphrase',
+      passphrase: 'a long passphrase',
+    });
+    const content = JSON.parse(openExport(file, { passphrase: 'a long passphrase' }).toString()) as {
+      withoutConsent: number;
+      subjects: SubjectView[];
+    };
+    expect(content.subjects).toHaveLength(subjects);
+    return content;
+  };
+
+  it('gives a third party only the customers whose provide_to_third_party consent stands', async () => {
+    const { subjectId } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { name: '周杰', email: 'zhou.jie@example.com' },
+      purpose: 'marketing',
+    });
+    await record(subjectId);
+    // The purpose consent alone does not cover giving the data to someone else.
+    expect(await exported(subjectId, 'acme-crm')).toMatchObject({ withoutConsent: 1, subjects: [] });
+    await record(subjectId, { kind: 'provide_to_third_party', recipient: 'acme-crm' });
+    const granted = await exported(subjectId, 'acme-crm');
+    expect(granted.withoutConsent).toBe(0);
+    // As the data map lets marketing see it: masked.
+    expect(fields(granted.subjects[0]!)['email']?.access).toBe('masked');
+    await record(subjectId, { kind: 'provide_to_third_party', recipient: 'acme-crm', action: 'withdraw' });
+    expect(await exported(subjectId, 'acme-crm')).toMatchObject({ withoutConsent: 1, subjects: [] });
+    // The download's audit entry counts who was left out.
+    const last = await t.store.audit.range(1, 1_000_000);
+    const download = last.filter((r) => r.action === 'export.download').at(-1)!;
+    expect(download.canonical.toString()).toContain('"withoutConsent":1');
+  });
+
+  it('sends data abroad, even to a processor, only with the cross_border consent', async () => {
+    const { subjectId } = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      fields: { name: '林青', email: 'lin.qing@example.com' },
+      purpose: 'marketing',
+    });
+    await record(subjectId);
+    expect(await exported(subjectId, 'sg-mailer')).toMatchObject({ withoutConsent: 1, subjects: [] });
+    // A cross-border consent that names no recipient covers every recipient abroad.
+    await record(subjectId, { kind: 'cross_border' });
+    expect(await exported(subjectId, 'sg-mailer')).toMatchObject({ withoutConsent: 0 });
   });
 });

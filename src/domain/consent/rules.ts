@@ -2,6 +2,7 @@
  * What a consent request may say, checked against the published policy version the customer saw
  * (PIPL Art. 14: consent must be informed, so it can only cover what that version told them).
  */
+import type { Datamap } from '../datamap/schema.js';
 import type { PolicyScope, ScopePurpose, ScopeRecipient } from '../policy/scope.js';
 import { CustodianError } from '../errors.js';
 import type { ConsentAction, ConsentKind } from './model.js';
@@ -84,4 +85,34 @@ function invalid(reason: string, request: ConsentRequestShape): CustodianError {
       ...(request.recipient === undefined ? {} : { recipient: request.recipient }),
     },
   });
+}
+
+/** A separate consent an operation needs: of `kind`, naming any of `recipients` (`null`: naming none). */
+export interface SeparateConsentNeed {
+  readonly kind: 'provide_to_third_party' | 'cross_border';
+  readonly recipients: readonly (string | null)[];
+}
+
+/**
+ * The separate consents that giving a purpose's PI to a registered recipient needs, per customer,
+ * when the provision rests on consent (the recipient's own `legalBasis`, else the purpose's):
+ * `provide_to_third_party` naming it for anyone but an entrusted processor (PIPL Art. 23; R2), and
+ * `cross_border` when it is abroad (Art. 39; R28), naming it or naming no one. None for a
+ * recipient the data map does not list (`null`): the export stays in-house.
+ */
+export function separateConsentsForRecipient(
+  datamap: Datamap,
+  purposeId: string,
+  recipientId: string | null,
+): SeparateConsentNeed[] {
+  if (recipientId === null) return [];
+  const recipient = datamap.recipients.find((r) => r.id === recipientId);
+  const purpose = datamap.purposes.find((p) => p.id === purposeId);
+  if (recipient === undefined || purpose === undefined) return [];
+  if ((recipient.legalBasis ?? purpose.legalBasis) !== 'consent') return [];
+  const needs: SeparateConsentNeed[] = [];
+  if (recipient.role !== 'processor')
+    needs.push({ kind: 'provide_to_third_party', recipients: [recipient.id] });
+  if (recipient.crossBorder) needs.push({ kind: 'cross_border', recipients: [recipient.id, null] });
+  return needs;
 }
