@@ -8,8 +8,12 @@ import type { AddressInfo } from 'node:net';
  * signature and timestamp the way the platform does, independently of the client's code, and
  * answers `taobao.trades.sold.increment.get` and `taobao.top.oaid.decrypt` in the documented
  * shapes (`<method>_response`, lists wrapped as `{ trade: [...] }`, errors as `error_response`).
+ * A trade carries only the `fields` asked for, `tid` as a JSON number written with all its digits
+ * (which `JSON.parse` rounds above 2^53, as it does with the real gateway's answers) and `tid_str`
+ * as its string form.
  */
 export interface FakeTrade {
+  /** The order id's digits: sent as a JSON number `tid` and as the string `tid_str`. */
   readonly tid: string;
   readonly [field: string]: unknown;
 }
@@ -25,6 +29,7 @@ export interface FakeReceiver {
   readonly address_detail: string;
   readonly privacy_protection?: boolean;
   readonly matched?: boolean;
+  readonly desensitize_rule?: string;
 }
 
 export interface GatewayCall {
@@ -38,6 +43,22 @@ export interface TopGateway {
   /** Requests refused, by TOP error code. */
   readonly refused: number[];
   close(): Promise<void>;
+}
+
+/** Marks a string to be written as a bare JSON number (`JSON.stringify` cannot, past 2^53). */
+const NUMBER = '@@top-number@@';
+
+function toWire(body: unknown): string {
+  return JSON.stringify(body).replace(new RegExp(`"${NUMBER}(-?\\d+)"`, 'gu'), '$1');
+}
+
+/** A trade as TOP sends it: the requested fields only, `tid` a number and `tid_str` a string. */
+function wireTrade(trade: FakeTrade, fields: readonly string[] | undefined, tidStr: boolean): unknown {
+  const tid = /^\d+$/u.test(trade.tid) ? `${NUMBER}${trade.tid}` : trade.tid;
+  const all: Record<string, unknown> = { ...trade, tid };
+  if (tidStr) all['tid_str'] = trade.tid;
+  if (fields === undefined) return all;
+  return Object.fromEntries(Object.entries(all).filter(([name]) => fields.includes(name)));
 }
 
 function sign(params: Record<string, string>, secret: string, method: string): string {
@@ -71,6 +92,8 @@ export async function startTopGateway(options: {
   readonly trades?: readonly FakeTrade[];
   readonly receivers?: readonly FakeReceiver[];
   readonly now?: () => Date;
+  /** Whether trades carry `tid_str` when asked for it (default true). */
+  readonly tidStr?: boolean;
 }): Promise<TopGateway> {
   const calls: GatewayCall[] = [];
   const refused: number[] = [];
@@ -93,7 +116,10 @@ export async function startTopGateway(options: {
         const size = Number(p['page_size'] ?? 40);
         const page = Number(p['page_no'] ?? 1);
         const all = options.trades ?? [];
-        const slice = all.slice((page - 1) * size, page * size);
+        const fields = p['fields']?.split(',').map((f) => f.trim());
+        const slice = all
+          .slice((page - 1) * size, page * size)
+          .map((t) => wireTrade(t, fields, options.tidStr ?? true));
         return {
           trades_sold_increment_get_response: {
             total_results: all.length,
@@ -119,7 +145,7 @@ export async function startTopGateway(options: {
     formOf(request)
       .then((params) => {
         response.setHeader('content-type', 'application/json;charset=UTF-8');
-        response.end(JSON.stringify(handle(params)));
+        response.end(toWire(handle(params)));
       })
       .catch(() => {
         response.statusCode = 500;

@@ -1,9 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodianError } from '../../src/domain/errors.js';
 import { DEFAULT_SCENE_PURPOSES, assertScenePurpose } from '../../src/platforms/tmall/rules.js';
 import { decryptIntoVault, syncTmallOrders } from '../../src/platforms/tmall/sync.js';
 import { TopClient, topSignature, topTimestamp, type SignMethod } from '../../src/platforms/tmall/top.js';
 import { generateCustomers, generateOrders } from '../../src/domain/synthetic/index.js';
+import { IMPORTER, importTmallOrders } from '../../src/services/importer.js';
 import { tester } from '../support/roles.js';
 import { tmallEnv, type TmallEnv } from './helpers.js';
 import { startTopGateway, type TopGateway } from './top-gateway.js';
@@ -206,7 +209,14 @@ describe('TOP client against a TOP-compatible gateway', () => {
       purpose: 'order-fulfilment',
       orders: request,
     });
-    expect(result).toEqual({ requested: 30, collected: 30, unmatched: 0, subjects: { new: 0, linked: 30 } });
+    expect(result).toEqual({
+      requested: 30,
+      collected: 30,
+      unmatched: 0,
+      desensitized: 0,
+      dropped: { masked: 0 },
+      subjects: { new: 0, linked: 30 },
+    });
     const decrypts = gateway.calls.slice(before).filter((c) => c.method === 'taobao.top.oaid.decrypt');
     expect(decrypts.map((c) => (JSON.parse(c.params['query_list']!) as unknown[]).length)).toEqual([20, 10]);
     expect(JSON.parse(decrypts[0]!.params['query_list']!)).toContainEqual({
@@ -248,5 +258,179 @@ describe('TOP client against a TOP-compatible gateway', () => {
     expect(service[0]!.n).toBe(1);
     const latest = found!.records.filter((r) => r.collection === 'address').at(-1)!;
     expect(Object.keys(latest.fields)).toEqual(['phone']);
+  });
+});
+
+describe('TOP order ids and masked receivers', () => {
+  const appKey = '12345678';
+  const appSecret = 'test-secret';
+  /** 19 digits: `JSON.parse` makes both `3563214785236987400`. */
+  const big = ['3563214785236987456', '3563214785236987457'];
+  const trade = (tid: string, oaid: string) => ({
+    tid,
+    status: 'WAIT_SELLER_SEND_GOODS',
+    created: '2025-01-01 10:00:00',
+    modified: '2025-01-01 10:00:00',
+    payment: '88.00',
+    title: '保温杯',
+    oaid,
+  });
+  let env: TmallEnv;
+  const gateways: TopGateway[] = [];
+  const gateway = async (options: Omit<Parameters<typeof startTopGateway>[0], 'appKey' | 'appSecret'>) => {
+    const g = await startTopGateway({ appKey, appSecret, ...options });
+    gateways.push(g);
+    return g;
+  };
+  const client = (g: TopGateway): TopClient =>
+    new TopClient({
+      gateway: g.url,
+      appKey,
+      appSecret,
+      signMethod: 'hmac-sha256',
+      session: 'seller-session',
+      scenes: DEFAULT_SCENE_PURPOSES,
+    });
+  const window = { start: new Date('2025-01-01T00:00:00Z'), end: new Date('2025-01-02T00:00:00Z') };
+  const importedIds = (runId: string): string[] =>
+    env
+      .query<{ order_id: string }>(
+        'select order_id from import_orders where run_id = ? order by order_id',
+        runId,
+      )
+      .map((r) => r.order_id);
+
+  beforeAll(async () => {
+    env = await tmallEnv();
+  });
+  afterAll(async () => {
+    for (const g of gateways) await g.close();
+    await env.close();
+  });
+
+  it('stores 19-digit order ids exactly from tid_str, so neighbours do not collide and an export matches', async () => {
+    const g = await gateway({
+      trades: [trade(big[0]!, 'OAIDBIG0000000001'), trade(big[1]!, 'OAIDBIG0000000002')],
+    });
+    const sync = await syncTmallOrders(env.deps, tester, client(g), window);
+    expect(sync.counts).toMatchObject({ rows: 2, imported: 2, duplicates: 0, rejected: 0 });
+    expect(importedIds(sync.runId)).toEqual(big);
+    expect(g.calls[0]!.params['fields']!.split(',')).toContain('tid_str');
+    const [view] = await env.runtime.vault.search(tester, 'oaid', 'OAIDBIG0000000001', 'order-fulfilment');
+    expect(view!.records.map((r) => r.fields['orderId']?.value)).toContain(big[0]);
+
+    // The same order in a file export is the same order.
+    const file = join(env.dir, 'big-ids.csv');
+    writeFileSync(file, `订单编号,订单创建时间,总金额\n"${big[0]!}",2025-01-01 10:00:00,88.00\n`);
+    const exported = await importTmallOrders(env.deps, IMPORTER, { file });
+    expect(exported.counts).toMatchObject({ rows: 1, imported: 0, duplicates: 1, rejected: 0 });
+  });
+
+  it('accepts a numeric tid only while it is exact, and refuses a rounded one as order-id-invalid', async () => {
+    const g = await gateway({
+      tidStr: false,
+      trades: [
+        trade('90071992547409', 'OAIDNUM0000000001'),
+        trade('3563214785236987999', 'OAIDNUM0000000002'),
+      ],
+    });
+    const sync = await syncTmallOrders(env.deps, tester, client(g), window);
+    expect(sync.counts).toMatchObject({ rows: 2, imported: 1, duplicates: 0, rejected: 1 });
+    expect(importedIds(sync.runId)).toEqual(['90071992547409']);
+    const rejects = env.query<{ ordinal: number; columns: string; reasons: string }>(
+      'select ordinal, columns, reasons from import_rejects where run_id = ?',
+      sync.runId,
+    );
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.ordinal).toBe(2);
+    expect(JSON.parse(rejects[0]!.reasons)).toEqual(['order-id-invalid']);
+    expect(JSON.parse(rejects[0]!.columns)).toEqual(['tid']);
+    // Nothing of the refused trade reached the vault.
+    expect(await env.runtime.vault.search(tester, 'oaid', 'OAIDNUM0000000002', 'order-fulfilment')).toEqual(
+      [],
+    );
+  });
+
+  it('never stores masked decrypted values, counts them, and skips receivers with a desensitize rule (R30)', async () => {
+    const address = { state: '浙江省', city: '杭州市', district: '西湖区' };
+    const g = await gateway({
+      receivers: [
+        // Scene 1001 answered with masks: none of them is the real name, mobile or street.
+        {
+          oaid: 'OAIDMASK000000001',
+          tid: '4000000000000000011',
+          name: '张*',
+          mobile: '138****1234',
+          address_detail: '****',
+          ...address,
+        },
+        // A privacy-protected receiver whose number came back masked: not a privacy number.
+        {
+          oaid: 'OAIDMASK000000002',
+          tid: '4000000000000000012',
+          name: '李四',
+          mobile: '138****1234',
+          privacy_protection: true,
+          address_detail: '文三路 478 号',
+          ...address,
+        },
+        // Decryption refused for a closed order: plausible-looking values, none collected.
+        {
+          oaid: 'OAIDMASK000000003',
+          tid: '4000000000000000013',
+          name: '王五',
+          mobile: '13900000003',
+          address_detail: '文二路 1 号',
+          desensitize_rule: 'DECRYPTION_DISABLED_BY_ORDERCLOSED',
+          ...address,
+        },
+      ],
+    });
+    const result = await decryptIntoVault({ ...env.deps, policy: env.runtime.policy }, tester, client(g), {
+      scene: 1001,
+      purpose: 'order-fulfilment',
+      orders: [
+        { tid: '4000000000000000011', oaid: 'OAIDMASK000000001' },
+        { tid: '4000000000000000012', oaid: 'OAIDMASK000000002' },
+        { tid: '4000000000000000013', oaid: 'OAIDMASK000000003' },
+      ],
+    });
+
+    const fieldsOf = async (oaid: string) => {
+      const [view] = await env.runtime.vault.search(tester, 'oaid', oaid, 'order-fulfilment');
+      return Object.fromEntries(
+        Object.entries(view!.records.find((r) => r.collection === 'address')!.fields).map(([k, v]) => [
+          k,
+          v.value,
+        ]),
+      );
+    };
+    expect(await fieldsOf('OAIDMASK000000001')).toEqual({
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+    });
+    expect(await fieldsOf('OAIDMASK000000002')).toEqual({
+      recipientName: '李四',
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+      street: '文三路 478 号',
+    });
+    expect(await env.runtime.vault.search(tester, 'oaid', 'OAIDMASK000000003', 'order-fulfilment')).toEqual(
+      [],
+    );
+    expect(result).toEqual({
+      requested: 3,
+      collected: 2,
+      unmatched: 0,
+      desensitized: 1,
+      dropped: { masked: 4 },
+      subjects: { new: 2, linked: 0 },
+    });
+    const stored = env.query<{ n: number }>(
+      "select count(*) as n from records where source = 'tmall:top-decrypt'",
+    );
+    expect(stored[0]!.n).toBe(2);
   });
 });

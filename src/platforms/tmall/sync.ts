@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { AccessPolicy } from '../../domain/access/engine.js';
 import { CustodianError } from '../../domain/errors.js';
+import { isPlatformMasked } from '../../domain/pii/validators.js';
 import { ORDER_STATUSES } from '../../domain/synthetic/index.js';
 import {
   emptyCounts,
@@ -21,7 +22,7 @@ import type { CollectInput } from '../../services/vault.js';
 import type { ImportRunRecord } from '../../store/imports.js';
 import { uuidv7 } from '../../crypto/uuid.js';
 import { ADDRESS_PARTS, planColumns, type ColumnPlan, type ImportMap } from './mapping.js';
-import { normaliseRow, type NormalisedRow } from './rows.js';
+import { normaliseRow, rejectRow, type NormalisedRow } from './rows.js';
 import { SCENES, type SceneCode } from './rules.js';
 import type { TopClient, TopTrade } from './top.js';
 import { classifyPhone } from './values.js';
@@ -69,7 +70,22 @@ const TRADE_MAP: ImportMap = {
   fields: {},
 };
 
-function tradeCells(t: TopTrade): string[] {
+/**
+ * The order id of a trade as text, or `undefined` when TOP sent it only as a number too large to
+ * be exact. `tid` is a JSON number, which `response.json()` rounds above 2^53: today's 18–19 digit
+ * ids would come out as a neighbour's (`3563214785236987456` → `…7400`), so the sync asks for
+ * `tid_str`, TOP's string form of `tid`, and uses it. A numeric `tid` alone is accepted only while
+ * it is a safe integer. An absent id is `''` (refused as `order-id-missing` by `normaliseRow`).
+ */
+export function tradeOrderId(t: TopTrade): string | undefined {
+  const text = typeof t.tid_str === 'string' ? t.tid_str.trim() : '';
+  if (text !== '') return text;
+  if (typeof t.tid === 'string') return t.tid;
+  if (typeof t.tid === 'number') return Number.isSafeInteger(t.tid) ? String(t.tid) : undefined;
+  return '';
+}
+
+function tradeCells(t: TopTrade, orderId: string): string[] {
   const address = [
     t.receiver_state,
     t.receiver_city,
@@ -82,7 +98,7 @@ function tradeCells(t: TopTrade): string[] {
   const status =
     t.status === undefined ? '' : ((ORDER_STATUSES as Record<string, string>)[t.status] ?? t.status);
   return [
-    String(t.tid),
+    orderId,
     t.buyer_nick ?? '',
     t.receiver_name ?? '',
     address,
@@ -149,9 +165,13 @@ export async function syncTmallOrders(
   let pages = 0;
   for await (const page of client.trades(window, window.pageSize ?? 100)) {
     pages++;
-    const rows: NormalisedRow[] = page.trades.map((t) =>
-      normaliseRow(plan, ++ordinal, page.pageNo, tradeCells(t)),
-    );
+    const rows: NormalisedRow[] = page.trades.map((t) => {
+      const orderId = tradeOrderId(t);
+      // An id that lost precision is refused like a bad id in an export: never stored as another's.
+      return orderId === undefined
+        ? rejectRow(++ordinal, page.pageNo, ['order-id-invalid'], ['tid'])
+        : normaliseRow(plan, ++ordinal, page.pageNo, tradeCells(t, orderId));
+    });
     await writer.write(rows);
   }
   const finishedAt = deps.now().toISOString();
@@ -185,16 +205,25 @@ export interface DecryptSummary {
   readonly collected: number;
   /** Receivers TOP reported as not matching the order's current OAID (not collected). */
   readonly unmatched: number;
+  /**
+   * Receivers TOP returned with a `desensitize_rule` (e.g. `DECRYPTION_DISABLED_BY_ORDERCLOSED`):
+   * their values are not the real ones, so nothing of them is collected.
+   */
+  readonly desensitized: number;
+  /** Values left out of collected receivers, by kind, as the importer counts them (`dropped`). */
+  readonly dropped: { readonly masked: number };
   readonly subjects: { readonly new: number; readonly linked: number };
 }
 
 /**
  * Decrypts the receivers of `orders` under `scene` and collects them into the vault for
  * `purpose`, keyed on the OAID, in one unit of work. Only the fields the scene returns and the
- * purpose needs are kept; a privacy number never becomes the buyer's phone. The clear values
- * exist only in memory between TOP's answer and the vault's seal. Refused before anything is sent
- * when the scene does not serve the purpose (`ERR_TMALL_SCENE_PURPOSE`) or the principal may not
- * act for it (`ERR_PURPOSE_NOT_PERMITTED`).
+ * purpose needs are kept; a privacy number never becomes the buyer's phone. TOP may answer with
+ * masked values (`张*`, `138****1234`, `****`; regulation.md §7.2): each is dropped and counted,
+ * and a receiver with a `desensitize_rule` is skipped whole (R30: only real values, and only for
+ * the scene, reach the vault). The clear values exist only in memory between TOP's answer and the
+ * vault's seal. Refused before anything is sent when the scene does not serve the purpose
+ * (`ERR_TMALL_SCENE_PURPOSE`) or the principal may not act for it (`ERR_PURPOSE_NOT_PERMITTED`).
  */
 export async function decryptIntoVault(
   deps: DecryptDeps,
@@ -220,23 +249,36 @@ export async function decryptIntoVault(
   );
   const inputs: CollectInput[] = [];
   let unmatched = 0;
+  let desensitized = 0;
+  let masked = 0;
   for (const r of receivers) {
     if (r.matched === false) {
       unmatched++;
       continue;
     }
+    // regulation.md §7.2: a receiver may carry a `desensitize_rule`; its values are then not the
+    // real ones (masked or withheld), so nothing of it is stored (R30).
+    if (typeof r.desensitize_rule === 'string' && r.desensitize_rule.trim() !== '') {
+      desensitized++;
+      continue;
+    }
     const fields: Record<string, string> = {};
+    /** A value the purpose needs: dropped (counted) when masked upstream, never stored as real (R30). */
     const put = (field: string, value: string | undefined): void => {
       const v = value?.trim() ?? '';
-      if (v !== '' && needed(field)) fields[field] = v;
+      if (v === '' || !needed(field)) return;
+      if (isPlatformMasked(v)) masked++;
+      else fields[field] = v;
     };
     if (wanted.has('name')) put('recipientName', r.name);
     if (wanted.has('mobile')) {
       for (const number of [r.mobile, r.phone]) {
         if (number === undefined || number.trim() === '') continue;
         const kind = classifyPhone(number);
-        if (kind.kind === 'virtual' || (r.privacy_protection === true && number === r.mobile))
-          put('privacyNumber', kind.kind === 'virtual' ? kind.value : number);
+        const privacy = kind.kind === 'virtual' || (r.privacy_protection === true && number === r.mobile);
+        // A masked number goes through `put` only to be counted: it is never stored.
+        if (kind.kind === 'masked') put(privacy ? 'privacyNumber' : 'phone', number);
+        else if (privacy) put('privacyNumber', kind.kind === 'virtual' ? kind.value : number);
         else if (kind.kind === 'mobile' || kind.kind === 'landline')
           put('phone', fields['phone'] ?? kind.value);
       }
@@ -262,6 +304,8 @@ export async function decryptIntoVault(
     requested: request.orders.length,
     collected: results.length,
     unmatched,
+    desensitized,
+    dropped: { masked },
     subjects: {
       new: results.filter((r) => r.created).length,
       linked: results.filter((r) => !r.created).length,

@@ -55,7 +55,10 @@ export function topTimestamp(at: Date): string {
 
 /** A TOP trade as `taobao.trades.sold.get` / `…increment.get` return it (fields Custodian reads). */
 export interface TopTrade {
-  readonly tid: string | number;
+  /** A JSON number: inexact above 2^53 once parsed, as today's 18–19 digit ids are. */
+  readonly tid?: string | number;
+  /** `tid` as a string (TOP's documented string form): the order id the sync uses. */
+  readonly tid_str?: string;
   readonly status?: string;
   readonly created?: string;
   readonly modified?: string;
@@ -117,9 +120,10 @@ export interface DecryptQuery {
 /** At most this many receivers per `taobao.top.oaid.decrypt` call (API limit). */
 export const DECRYPT_BATCH = 20;
 
-/** Fields the incremental sync asks for. */
+/** Fields the incremental sync asks for (`tid_str`: the exact order id, see `tradeOrderId`). */
 export const TRADE_FIELDS = [
   'tid',
+  'tid_str',
   'status',
   'created',
   'modified',
