@@ -1,4 +1,5 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -119,6 +120,103 @@ describe('custodian export and breakglass', () => {
     };
     expect(content.subjects).toHaveLength(2);
     expect(content.subjects[0]?.records[0]?.fields['recipientName']?.access).toBe('masked');
+  });
+
+  let downloaded = '';
+
+  it('export download to an existing file or a missing folder exits 2 naming it and leaves the export downloadable', async () => {
+    const cwd = d.path;
+    const req = await runCli(
+      [
+        'export',
+        'request',
+        '--purpose',
+        'order-fulfilment',
+        '--subjects',
+        'subjects.txt',
+        '--to',
+        'sf-express',
+        '--json',
+      ],
+      { cwd, env: { CUSTODIAN_TOKEN: op } },
+    );
+    const { id } = JSON.parse(req.stdout) as { id: string };
+    expect(
+      (await runCli(['export', 'approve', id, '--note', 'CS-9'], { cwd, env: { CUSTODIAN_TOKEN: dpo } }))
+        .code,
+    ).toBe(0);
+    const download = (out: string) =>
+      runCli(['export', 'download', id, '--out', out, '--passphrase-file', 'pass.txt'], {
+        cwd,
+        env: { CUSTODIAN_TOKEN: op },
+      });
+    writeFileSync(join(cwd, 'taken.json'), 'keep me');
+    const exists = await download('taken.json');
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toContain('--out taken.json: the file exists already');
+    expect(readFileSync(join(cwd, 'taken.json'), 'utf8')).toBe('keep me');
+    const noFolder = await download('missing/out.json');
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toContain('--out missing/out.json: its folder does not exist');
+    expect(existsSync(join(cwd, 'missing'))).toBe(false);
+    // A failed download (another person's token) leaves neither the file nor a consumed export.
+    const other = await runCli(
+      ['export', 'download', id, '--out', 'denied.json', '--passphrase-file', 'pass.txt'],
+      {
+        cwd,
+        env: { CUSTODIAN_TOKEN: dpo },
+      },
+    );
+    expect(other.code).toBe(2);
+    expect(existsSync(join(cwd, 'denied.json'))).toBe(false);
+    const list = await runCli(['export', 'list', '--status', 'approved', '--json'], { cwd });
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id })]);
+    const ok = await download('fresh.json');
+    expect(ok.code).toBe(0);
+    expect(statSync(join(cwd, 'fresh.json')).mode & 0o777).toBe(0o600);
+    downloaded = 'fresh.json';
+  });
+
+  it('export decrypt exits 2 for a bad PEM private key or an existing --out and writes nothing', async () => {
+    const cwd = d.path;
+    // The key is checked before the export is read as one, so any file will do here.
+    writeFileSync(join(cwd, 'sealed.json'), '{}');
+    writeFileSync(
+      join(cwd, 'bad.pem'),
+      '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n',
+    );
+    const badPem = await runCli(
+      ['export', 'decrypt', 'sealed.json', '--private-key', 'bad.pem', '--out', 'plain-a.json'],
+      { cwd },
+    );
+    expect(badPem.code).toBe(2);
+    expect(badPem.stderr).toContain('--private-key bad.pem: not a PEM private key');
+    expect(existsSync(join(cwd, 'plain-a.json'))).toBe(false);
+    writeFileSync(
+      join(cwd, 'ed.pem'),
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    const notX = await runCli(
+      ['export', 'decrypt', 'sealed.json', '--private-key', 'ed.pem', '--out', 'plain-a.json'],
+      { cwd },
+    );
+    expect(notX.code).toBe(2);
+    expect(notX.stderr).toContain('--private-key ed.pem: not an X25519 private key');
+    expect(downloaded).not.toBe('');
+    writeFileSync(join(cwd, 'plain-b.json'), 'keep me');
+    const exists = await runCli(
+      ['export', 'decrypt', downloaded, '--passphrase-file', 'pass.txt', '--out', 'plain-b.json'],
+      { cwd },
+    );
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toContain('--out plain-b.json: the file exists already');
+    expect(readFileSync(join(cwd, 'plain-b.json'), 'utf8')).toBe('keep me');
+    const wrong = await runCli(
+      ['export', 'decrypt', downloaded, '--passphrase-file', 'subjects.txt', '--out', 'plain-c.json'],
+      { cwd },
+    );
+    expect(wrong.code).toBe(1);
+    expect(existsSync(join(cwd, 'plain-c.json'))).toBe(false);
   });
 
   it('lists and closes break-glass reviews as a second person', async () => {

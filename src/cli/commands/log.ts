@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CustodianError } from '../../domain/errors.js';
-import { openRuntime } from '../../services/runtime.js';
+import { openRuntime, type Runtime } from '../../services/runtime.js';
 import type { CliIO } from '../io.js';
 import { progress } from '../progress.js';
-import { loadFor, usage } from '../shared.js';
+import { loadFor, openOutput, usage } from '../shared.js';
 
 interface VerifyOptions {
   config?: string;
@@ -108,11 +108,17 @@ export function logCommand(program: Command, io: CliIO): void {
     .option('--export <file>', 'write the signed checkpoint (C2SP signed note) to this file')
     .option('--json', 'print the checkpoint as JSON')
     .action(async (opts: CheckpointOptions) => {
-      const runtime = await openRuntime(loadFor(io, opts.config).config, { checkpoints: false });
+      const { config } = loadFor(io, opts.config);
+      // Open the export file before signing, so a bad path is a usage error that changes nothing.
+      const out =
+        opts.export === undefined
+          ? undefined
+          : openOutput(io, '--export', opts.export, { mode: 0o644, replace: true });
+      let runtime: Runtime | undefined;
       try {
+        runtime = await openRuntime(config, { checkpoints: false });
         const { checkpoint, created } = await runtime.auditLog.checkpoint();
-        if (opts.export !== undefined)
-          writeFileSync(resolve(io.cwd, opts.export), checkpoint.note, { mode: 0o644 });
+        out?.write(checkpoint.note);
         if (opts.json) {
           io.out(
             `${JSON.stringify({
@@ -130,8 +136,11 @@ export function logCommand(program: Command, io: CliIO): void {
             `${created ? 'Signed' : 'Exported the latest'} checkpoint at size ${checkpoint.treeSize} to ${resolve(io.cwd, opts.export)}.\nKeep it off-site; check it later with: custodian log verify --from-checkpoint <file>\n`,
           );
         } else io.out(checkpoint.note);
+      } catch (error) {
+        out?.discard();
+        throw error;
       } finally {
-        await runtime.close();
+        await runtime?.close();
       }
     });
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openExport, parseX25519PublicKey, type ExportSealTo } from '../../crypto/export-file.js';
 import { CustodianError } from '../../domain/errors.js';
 import type { CliIO } from '../io.js';
-import { principalFromEnv, usage, withRuntime } from '../shared.js';
+import { openOutput, principalFromEnv, usage, withRuntime } from '../shared.js';
 
 function readSecret(io: CliIO, path: string, what: string): string {
   try {
@@ -13,6 +13,21 @@ function readSecret(io: CliIO, path: string, what: string): string {
   } catch (cause) {
     throw new CustodianError('ERR_USAGE_INVALID', `${path}: cannot read the ${what}`, { cause });
   }
+}
+
+function readPrivateKey(io: CliIO, path: string): KeyObject {
+  const text = readSecret(io, path, 'private key');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch (cause) {
+    throw new CustodianError('ERR_USAGE_INVALID', `--private-key ${path}: not a PEM private key`, {
+      cause,
+    });
+  }
+  if (key.asymmetricKeyType !== 'x25519')
+    throw usage(`--private-key ${path}: not an X25519 private key (PEM, PKCS#8)`);
+  return key;
 }
 
 /** `custodian export …` and `custodian breakglass …`: the four-eyes workflows from a terminal. */
@@ -143,10 +158,19 @@ export function oversightCommands(program: Command, io: CliIO): void {
             publicKey: parseX25519PublicKey(readSecret(io, opts.publicKey!, 'public key')),
           };
         }
-        const { file, subjects } = await withRuntime(io, opts.config, async (rt) =>
-          rt.oversight.downloadExport(await principalFromEnv(io, rt.store), id, to),
-        );
-        writeFileSync(resolve(io.cwd, opts.out), file, { mode: 0o600, flag: 'wx' });
+        // Create the file first: the download is consumed once, so a bad --out must fail before it.
+        const out = openOutput(io, '--out', opts.out, { mode: 0o600 });
+        let result: { file: Buffer; subjects: number };
+        try {
+          result = await withRuntime(io, opts.config, async (rt) =>
+            rt.oversight.downloadExport(await principalFromEnv(io, rt.store), id, to),
+          );
+        } catch (error) {
+          out.discard();
+          throw error;
+        }
+        const { file, subjects } = result;
+        out.write(file, 'the export was downloaded and cannot be downloaded again; request a new one');
         io.out(`Wrote ${opts.out} (${subjects} subjects, encrypted, custodian-export/1).\n`);
       },
     );
@@ -167,13 +191,23 @@ export function oversightCommands(program: Command, io: CliIO): void {
       } catch (cause) {
         throw new CustodianError('ERR_USAGE_INVALID', `${file}: cannot read the export`, { cause });
       }
-      const plain = openExport(
-        data,
+      const using =
         opts.passphraseFile !== undefined
           ? { passphrase: readSecret(io, opts.passphraseFile, 'passphrase') }
-          : { privateKey: createPrivateKey(readSecret(io, opts.privateKey!, 'private key')) },
-      );
-      writeFileSync(resolve(io.cwd, opts.out), plain, { mode: 0o600, flag: 'wx' });
+          : { privateKey: readPrivateKey(io, opts.privateKey!) };
+      const out = openOutput(io, '--out', opts.out, { mode: 0o600 });
+      let plain: Buffer;
+      try {
+        plain = openExport(data, using);
+      } catch (error) {
+        out.discard();
+        throw error;
+      }
+      try {
+        out.write(plain);
+      } finally {
+        plain.fill(0);
+      }
       io.out(`Wrote ${opts.out}.\n`);
     });
 
