@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { roleSchema } from '../domain/access/roles.js';
 import {
@@ -19,11 +20,36 @@ import { DEFAULT_SCENE_PURPOSES, SCENE_CODES } from '../platforms/tmall/rules.js
 
 const port = z.number().int().min(0).max(65535);
 
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, a CIDR range (`10.0.0.0/8`) or one of proxy-addr's named ranges. */
+function isProxyAddress(value: string): boolean {
+  if (PROXY_RANGES.has(value)) return true;
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const proxyAddress = z
+  .string()
+  .refine(isProxyAddress, 'an IP address, a CIDR range, or loopback, linklocal or uniquelocal');
+
 const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),
-  /** Trust X-Forwarded-* from a reverse proxy. */
-  trustProxy: z.boolean().default(false),
+  /**
+   * Trust X-Forwarded-* from a reverse proxy: the proxies' addresses or CIDR ranges (one, or a
+   * list), or `true` to trust every hop, which is only safe when the proxy overwrites the headers.
+   * No hop count: Fastify ignores one, since it cannot tell a proxy from a client that connects
+   * directly.
+   */
+  trustProxy: z
+    .union([z.boolean(), proxyAddress.transform((address) => [address]), z.array(proxyAddress).min(1)], {
+      error: 'true, false, or the address or CIDR range of each trusted proxy (no hop count)',
+    })
+    .default(false),
   /** Maximum request body in bytes. */
   bodyLimit: z.number().int().positive().default(1_048_576),
   rateLimit: z

@@ -96,7 +96,11 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.server.trustProxy,
+    // `true` trusts every X-Forwarded-For entry, and the client writes the left-most; a list of
+    // the proxies' addresses trusts only what those proxies append (docs/access.md).
+    trustProxy: Array.isArray(config.server.trustProxy)
+      ? [...config.server.trustProxy]
+      : config.server.trustProxy,
     bodyLimit: config.server.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
@@ -148,8 +152,11 @@ export async function buildApp(options: AppOptions) {
     },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
+  // Not `global: true`: that adds the check to each route's own hooks, which Fastify runs after
+  // plugin-wide ones such as the `/v1` authentication hook, so a request refused for its
+  // credentials would never be counted. The root hook below counts every request first.
   await app.register(rateLimit, {
-    global: true,
+    global: false,
     max: config.server.rateLimit.max,
     timeWindow: config.server.rateLimit.windowMs,
     errorResponseBuilder: (_request, context) =>
@@ -158,6 +165,21 @@ export async function buildApp(options: AppOptions) {
         `rate limit of ${context.max} requests exceeded; retry in ${context.after}`,
       ),
   });
+  const limitAll = app.rateLimit();
+  const routeLimits = new WeakMap<object, typeof limitAll>();
+  // A route's own `config.rateLimit` replaces the server-wide limit, as with the plugin's
+  // per-route hooks, which then see the request as counted and do nothing.
+  const limitRequest: typeof limitAll = async function (request, reply) {
+    const own = request.routeOptions.config.rateLimit;
+    if (own === false) return;
+    let limit = limitAll;
+    if (own !== undefined) {
+      limit = routeLimits.get(own) ?? app.rateLimit(own);
+      routeLimits.set(own, limit);
+    }
+    await limit.call(this, request, reply);
+  };
+  app.addHook('onRequest', limitRequest);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -21,6 +21,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           'headers.cookie',
           'body',
           'req.body',
+          // Node's HTTP parser errors carry the raw request bytes (query, Authorization header);
+          // Fastify's default client-error handler logs them at trace level as `{ err }`.
+          'err.rawPacket',
+          'error.rawPacket',
+          'rawPacket',
         ],
         censor: '[REDACTED]',
       },
