@@ -245,7 +245,8 @@ export class ConsentService implements ConsentSource {
       const evidence = input.evidence;
       const row: ConsentEventRecord = {
         id: eventId,
-        seq: (await tx.consents.lastSeq(subjectRef)) + 1,
+        // The subject's next place in the ledger, whatever pseudonym its earlier events carry.
+        seq: (await tx.consents.lastSeq(subjectId)) + 1,
         subjectId,
         subjectRef,
         purpose: purpose.id,

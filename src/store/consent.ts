@@ -49,8 +49,12 @@ export interface ConsentRepository {
   insert(event: ConsentEventRecord): Promise<void>;
   /** A subject's events, oldest first. */
   listForSubject(subjectId: string): Promise<ConsentEventRecord[]>;
-  /** The highest `seq` recorded under a pseudonym (erased subjects included), 0 when none. */
-  lastSeq(subjectRef: string): Promise<number>;
+  /**
+   * The highest `seq` of the subject's events, 0 when none (or once erasure unlinked them). Keyed
+   * on the subject, not its pseudonym: the pseudonym changes when the index root is rotated, and
+   * the ledger's order must carry on across that.
+   */
+  lastSeq(subjectId: string): Promise<number>;
   byReceiptId(receiptId: string): Promise<ConsentEventRecord | undefined>;
   /**
    * Erasure: cuts the subject link and drops the evidence and guardian hashes of every event of

@@ -199,6 +199,42 @@ describe('key rotation', () => {
     }
   });
 
+  it('keeps the consent ledger in order across an index-key rotation, which changes pseudonyms', async () => {
+    const f = await fixture(1);
+    const subjectId = f.ids[0]!;
+    await f.rt.privacyPolicy.publish();
+    const record = (rt: Runtime, action: 'grant' | 'withdraw') =>
+      rt.consent.record(operator, subjectId, { purpose: 'marketing', action, channel: 'customer-service' });
+    await record(f.rt, 'grant');
+    await record(f.rt, 'withdraw');
+    await record(f.rt, 'grant');
+    await f.rt.close();
+    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  index:\n    provider: file\n    path: keys/index.key\n',
+        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
+      ),
+    );
+    const rt = await f.open();
+    await rt.rotation.rotateIndex();
+    await record(rt, 'withdraw');
+    const ledger = await rt.store.consents.listForSubject(subjectId);
+    expect(ledger.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'grant'],
+      [2, 'withdraw'],
+      [3, 'grant'],
+      [4, 'withdraw'],
+    ]);
+    // The last word is the withdrawal made after the rotation, under the new pseudonym.
+    expect(new Set(ledger.map((e) => e.subjectRef)).size).toBe(2);
+    const facts = await rt.store.transaction((tx) =>
+      rt.consent.facts(tx, subjectId, 'marketing', () => Promise.resolve(false)),
+    );
+    expect(facts.purpose).toBe(false);
+    expect(await rt.store.transaction((tx) => rt.consent.declined(tx, subjectId, 'marketing'))).toBe(true);
+  });
+
   it('refuses an index root that others can read', async () => {
     const f = await fixture(1);
     await f.rt.close();

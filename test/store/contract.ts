@@ -632,8 +632,8 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         const listed = await store.consents.listForSubject(subjectId);
         expect(listed).toEqual([first, second]);
         expect(Buffer.isBuffer(listed[1]?.ipHash)).toBe(true);
-        expect(await store.consents.lastSeq(ref)).toBe(2);
-        expect(await store.consents.lastSeq('no-such-ref')).toBe(0);
+        expect(await store.consents.lastSeq(subjectId)).toBe(2);
+        expect(await store.consents.lastSeq(randomUUID())).toBe(0);
         expect(await store.consents.byReceiptId(second.receiptId)).toEqual(second);
         expect(await store.consents.byReceiptId(randomUUID())).toBeUndefined();
         // One place in the ledger per event, one event per receipt.
@@ -667,16 +667,18 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
           userAgentHash: null,
           guardianHash: null,
         });
-        expect(await store.consents.lastSeq(ref)).toBe(2);
+        // Unlinked events belong to no subject any more.
+        expect(await store.consents.lastSeq(subjectId)).toBe(0);
         expect((await store.consents.byReceiptId(other.receiptId))?.ipHash?.equals(hashed.ipHash)).toBe(true);
         // A rolled-back unit of work leaves nothing behind.
+        const kept = other.subjectId!;
         await expect(
           store.transaction(async (tx) => {
-            await tx.consents.insert(event(subjectId, ref, 3));
+            await tx.consents.insert(event(kept, other.subjectRef, 2));
             throw new Error('roll back');
           }),
         ).rejects.toThrow('roll back');
-        expect(await store.consents.lastSeq(ref)).toBe(2);
+        expect(await store.consents.lastSeq(kept)).toBe(1);
       });
     });
 

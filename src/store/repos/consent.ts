@@ -53,11 +53,11 @@ export class KyselyConsentRepository implements ConsentRepository {
     return rows.map(toEvent);
   }
 
-  async lastSeq(subjectRef: string): Promise<number> {
+  async lastSeq(subjectId: string): Promise<number> {
     const row = await this.#db
       .selectFrom('consent_events')
       .select((eb) => eb.fn.max('seq').as('last'))
-      .where('subject_ref', '=', subjectRef)
+      .where('subject_id', '=', subjectId)
       .executeTakeFirst();
     return Number(row?.last ?? 0);
   }
