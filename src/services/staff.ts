@@ -6,7 +6,7 @@
  * AES-256-GCM envelope under the staff-secrets key (HKDF of the index root), the session id only
  * as its SHA-256. Nothing here ever returns or logs one of them after it was shown once.
  */
-import { createSecretKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, randomInt, type KeyObject } from 'node:crypto';
 import { hash as argon2Hash, parseOptions as argon2Options, verify as argon2Verify } from '@node-rs/argon2';
 import { generateSecret, generateURI, verify as verifyOtp } from 'otplib';
 import type { AccessConfig } from '../config/schema.js';
@@ -184,6 +184,35 @@ function needsRehash(phc: string): boolean {
 
 /** Verified against when the username is unknown, so that path costs what a real check costs. */
 let dummyHash: Promise<string> | undefined;
+
+/** Usernames without an account whose back-off is kept in memory, at most. */
+const MAX_PHANTOMS = 10_000;
+
+/** The failure count after one more failure; a lockout that has run out starts afresh. */
+function nextFailures(previous: number, maxFailures: number): number {
+  return (previous >= maxFailures ? 0 : previous) + 1;
+}
+
+/** Until when the `failures`-th consecutive failure refuses attempts: 2^(n−1) s, then the lockout. */
+function backOffUntil(
+  at: Date,
+  failures: number,
+  lockout: { maxFailures: number; lockMinutes: number },
+): Date {
+  const locks = failures >= lockout.maxFailures;
+  return new Date(at.getTime() + (locks ? lockout.lockMinutes * 60_000 : 2 ** (failures - 1) * 1000));
+}
+
+/** The answer to an attempt made while a back-off (429) or a lockout (423) runs. */
+function refusedWhileLocked(locked: boolean, remainingMs: number): CustodianError {
+  return new CustodianError(
+    locked ? 'ERR_AUTH_LOCKED' : 'ERR_RATE_LIMITED',
+    locked
+      ? 'the account is locked after repeated failed sign-ins; try again later'
+      : 'wait before trying to sign in again',
+    { details: { retryAfterSeconds: Math.ceil(remainingMs / 1000) } },
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // TOTP secrets, sealed.
@@ -438,6 +467,13 @@ export class StaffService {
   readonly #d: StaffServiceDeps;
   /** Sign-ins of one username run one at a time in this process, so a TOTP code cannot be spent twice. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /**
+   * Back-off and lockout state of usernames that name no active account, in memory only, keyed by
+   * an HMAC under a key of this process (what was typed is not kept). Such a username gets the
+   * same 429 and 423 answers as an account would, so the answers do not tell who has an account.
+   */
+  readonly #phantoms = new Map<string, { failedAttempts: number; lockedUntil: number }>();
+  readonly #phantomKey = createSecretKey(randomBytes(32));
 
   constructor(deps: StaffServiceDeps) {
     this.#d = deps;
@@ -593,35 +629,41 @@ export class StaffService {
       new CustodianError('ERR_AUTH_INVALID', 'the username, password or TOTP code is not valid');
     const staff = USERNAME.test(username) ? await this.#d.store.staff.byUsername(username) : undefined;
     if (staff === undefined || staff.disabledAt !== null) {
+      // No active account: answered as one would be, back-off and lockout included.
+      const actor = { id: staff?.id ?? 'anonymous', role: staff?.role ?? 'none' };
+      const key = createHmac('sha256', this.#phantomKey).update(username).digest('base64url');
+      const phantom = this.#phantoms.get(key);
+      if (phantom !== undefined && phantom.lockedUntil > at.getTime()) {
+        const locked = phantom.failedAttempts >= lockout.maxFailures;
+        if (locked) await this.#emitAlone('staff.sign-in-failed', at, actor, { reason: 'locked' });
+        throw refusedWhileLocked(locked, phantom.lockedUntil - at.getTime());
+      }
       await verifyPassword(
         await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))),
         input.password,
       );
-      await this.#emitAlone(
-        'staff.sign-in-failed',
-        at,
-        { id: staff?.id ?? 'anonymous', role: staff?.role ?? 'none' },
-        {
-          reason: staff === undefined ? 'unknown-user' : 'disabled',
-        },
-      );
+      const failures = nextFailures(phantom?.failedAttempts ?? 0, lockout.maxFailures);
+      this.#phantoms.delete(key);
+      this.#phantoms.set(key, {
+        failedAttempts: failures,
+        lockedUntil: backOffUntil(at, failures, lockout).getTime(),
+      });
+      // Oldest first: past the cap, the longest-untouched entries go.
+      for (const old of this.#phantoms.keys()) {
+        if (this.#phantoms.size <= MAX_PHANTOMS) break;
+        this.#phantoms.delete(old);
+      }
+      await this.#emitAlone('staff.sign-in-failed', at, actor, {
+        reason: staff === undefined ? 'unknown-user' : 'disabled',
+      });
       throw invalid();
     }
     const actor = { id: staff.id, role: staff.role };
     if (staff.lockedUntil !== null && Date.parse(staff.lockedUntil) > at.getTime()) {
-      const retryAfterSeconds = Math.ceil((Date.parse(staff.lockedUntil) - at.getTime()) / 1000);
       const locked = staff.failedAttempts >= lockout.maxFailures;
       if (locked) await this.#emitAlone('staff.sign-in-failed', at, actor, { reason: 'locked' });
-      throw new CustodianError(
-        locked ? 'ERR_AUTH_LOCKED' : 'ERR_RATE_LIMITED',
-        locked
-          ? 'the account is locked after repeated failed sign-ins; try again later'
-          : 'wait before trying to sign in again',
-        { details: { retryAfterSeconds } },
-      );
+      throw refusedWhileLocked(locked, Date.parse(staff.lockedUntil) - at.getTime());
     }
-    // A lockout that has run out starts the count afresh.
-    const previousFailures = staff.failedAttempts >= lockout.maxFailures ? 0 : staff.failedAttempts;
 
     const passwordOk = await verifyPassword(staff.passwordHash, input.password);
     let totp: TotpState | undefined;
@@ -632,11 +674,9 @@ export class StaffService {
     }
 
     if (totp === undefined || step === null) {
-      const failures = previousFailures + 1;
+      const failures = nextFailures(staff.failedAttempts, lockout.maxFailures);
       const locks = failures >= lockout.maxFailures;
-      const lockedUntil = new Date(
-        at.getTime() + (locks ? lockout.lockMinutes * 60_000 : 2 ** (failures - 1) * 1000),
-      );
+      const lockedUntil = backOffUntil(at, failures, lockout);
       await this.#d.store.transaction(async (tx) => {
         await tx.staff.update(staff.id, { failedAttempts: failures, lockedUntil: lockedUntil.toISOString() });
         await this.#emit(tx, 'staff.sign-in-failed', at, actor, {

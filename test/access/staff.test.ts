@@ -307,6 +307,48 @@ describe('staff service', () => {
     expect((await t.store.staff.byId(s.id))?.failedAttempts).toBe(1);
   });
 
+  it('answers for a username without an account as it would for an account: back-off and lockout', async () => {
+    const { staff: s } = await add();
+    const answers = async (username: string): Promise<string[]> => {
+      const codes: string[] = [];
+      const attempt = async () => {
+        try {
+          await staff().signIn({ username, password: 'not the password', totp: '000000' });
+          codes.push('signed-in');
+        } catch (e) {
+          const { code, details } = e as { code: string; details?: { retryAfterSeconds?: number } };
+          codes.push(
+            details?.retryAfterSeconds === undefined ? code : `${code}/${details.retryAfterSeconds}`,
+          );
+        }
+      };
+      const start = clock.now().getTime();
+      for (let failure = 1; failure <= 5; failure++) {
+        await attempt();
+        // At once again: refused while the back-off runs, as an account is.
+        await attempt();
+        if (failure < 5) clock.advance(2 ** (failure - 1) * SECOND);
+      }
+      clock.advance(start + 16 * MINUTE - clock.now().getTime());
+      return codes;
+    };
+    const real = await answers(s.username);
+    const unknown = await answers('nobody-by-this-name');
+    expect(unknown).toEqual(real);
+    expect(real).toEqual([
+      'ERR_AUTH_INVALID',
+      'ERR_RATE_LIMITED/1',
+      'ERR_AUTH_INVALID',
+      'ERR_RATE_LIMITED/2',
+      'ERR_AUTH_INVALID',
+      'ERR_RATE_LIMITED/4',
+      'ERR_AUTH_INVALID',
+      'ERR_RATE_LIMITED/8',
+      'ERR_AUTH_INVALID',
+      'ERR_AUTH_LOCKED/900',
+    ]);
+  });
+
   it('disables accounts: sessions end and sign-in fails like a wrong password', async () => {
     const { staff: s, totp } = await add();
     const { token } = await staff().signIn({
