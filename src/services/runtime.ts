@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { PooledNonceSource, RandomPool, suiteById } from '../crypto/aead.js';
+import { PooledNonceSource, RandomPool, suiteById, type AeadSuiteId } from '../crypto/aead.js';
+import { CustodianError } from '../domain/errors.js';
 import { BlindIndexer, hkdf } from '../crypto/blind-index.js';
 import { readKeyFile } from '../keys/file.js';
 import { openRootKeyProvider } from '../keys/index.js';
@@ -107,9 +108,27 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       version: r.version,
       secret: readKeyFile(r.path),
     }));
+    // Each index version keeps the hash it was first used with: its tokens cannot be recomputed
+    // without the values, so a later change of `crypto.suite` must not change how it looks up.
+    const pinnedAt = (options.now ?? (() => new Date()))().toISOString();
+    const indexSuite = (recorded: string | undefined): AeadSuiteId => {
+      if (recorded === undefined) return suite.id;
+      if (recorded !== 'aes-256-gcm' && recorded !== 'sm4-gcm')
+        throw new CustodianError('ERR_CRYPTO_UNSUPPORTED', `unknown blind-index suite "${recorded}"`);
+      return recorded;
+    };
     const indexer = new BlindIndexer({
-      current: { version: config.keys.index.version, suite: suite.id, secret: indexRoot },
-      previous: retiredIndexRoots.map((r) => ({ ...r, suite: suite.id })),
+      current: {
+        version: config.keys.index.version,
+        suite: indexSuite(await store.rotations.pinIndexSuite(config.keys.index.version, suite.id, pinnedAt)),
+        secret: indexRoot,
+      },
+      previous: await Promise.all(
+        retiredIndexRoots.map(async (r) => ({
+          ...r,
+          suite: indexSuite(await store.rotations.indexSuite(r.version)),
+        })),
+      ),
     });
     // TOTP secrets are sealed under a key derived from the index root (its own HKDF label).
     const staffSecrets = new StaffSecretBox({

@@ -310,6 +310,13 @@ export interface RotationRepository {
   /** The unfinished rotation of this kind, if a previous run stopped midway. */
   unfinished(kind: string): Promise<RotationRecord | undefined>;
   progress(id: string, processed: number, finishedAt: string | null): Promise<void>;
+  /**
+   * Records `suite` as the suite whose hash blind-index version `version` uses, unless one is
+   * recorded already; returns the recorded one (a version keeps its hash when `crypto.suite` changes).
+   */
+  pinIndexSuite(version: number, suite: string, at: string): Promise<string>;
+  /** The suite recorded for blind-index version `version`, if any. */
+  indexSuite(version: number): Promise<string | undefined>;
 }
 
 /** Everything a unit of work can touch. One instance per transaction. */

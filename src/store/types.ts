@@ -29,6 +29,7 @@ export interface Database extends AccessTables {
   audit_checkpoints: AuditCheckpointTable;
   audit_retention: AuditRetentionTable;
   key_rotations: KeyRotationTable;
+  index_roots: IndexRootTable;
   import_runs: ImportRunTable;
   import_orders: ImportOrderTable;
   import_rejects: ImportRejectTable;
@@ -128,6 +129,12 @@ export interface KeyRotationTable {
   started_at: string;
   finished_at: string | null;
   processed: number;
+}
+
+export interface IndexRootTable {
+  version: number;
+  suite: string;
+  pinned_at: string;
 }
 
 export interface StaffTable {

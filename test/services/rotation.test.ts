@@ -235,6 +235,41 @@ describe('key rotation', () => {
     expect(await rt.store.transaction((tx) => rt.consent.declined(tx, subjectId, 'marketing'))).toBe(true);
   });
 
+  it('keeps finding subjects by blind index after crypto.suite changes (each index version keeps its hash)', async () => {
+    const f = await fixture(3);
+    await f.rt.close();
+    editConfig(f.configPath, (y) => y.replace(/suite: aes-256-gcm/u, 'suite: sm4-gcm'));
+    expect(loadConfig({ explicit: f.configPath, env: {} }).config.crypto.suite).toBe('sm4-gcm');
+    const rt = await f.open();
+    for (const c of f.customers) {
+      expect(await rt.vault.search(operator, 'oaid', c.oaid, 'customer-service')).toHaveLength(1);
+      expect(await rt.vault.search(operator, 'phone', c.mobile, 'customer-service')).toHaveLength(1);
+    }
+    // The same platform identity finds its buyer again: no second subject (R30).
+    const again = await rt.vault.collect(operator, {
+      collection: 'profile',
+      identities: { oaid: f.customers[0]!.oaid },
+      fields: { name: f.customers[0]!.name },
+      purpose: 'customer-service',
+    });
+    expect(again).toMatchObject({ subjectId: f.ids[0], created: false });
+    // A new index version takes the suite of its day.
+    await rt.close();
+    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  index:\n    provider: file\n    path: keys/index.key\n',
+        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
+      ),
+    );
+    const rt2 = await f.open();
+    expect(await rt2.store.rotations.indexSuite(1)).toBe('aes-256-gcm');
+    expect(await rt2.store.rotations.indexSuite(2)).toBe('sm4-gcm');
+    await rt2.rotation.rotateIndex();
+    for (const c of f.customers)
+      expect(await rt2.vault.search(operator, 'oaid', c.oaid, 'customer-service')).toHaveLength(1);
+  });
+
   it('refuses an index root that others can read', async () => {
     const f = await fixture(1);
     await f.rt.close();

@@ -398,6 +398,15 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         await store.rotations.progress(id, 50, at(2));
         expect(await store.rotations.unfinished('contract')).toBeUndefined();
       });
+
+      it('records the suite of a blind-index version once, and keeps it', async () => {
+        expect(await store.rotations.indexSuite(901)).toBeUndefined();
+        expect(await store.rotations.pinIndexSuite(901, 'aes-256-gcm', at(1))).toBe('aes-256-gcm');
+        // A later pin with another suite changes nothing: the version keeps its hash.
+        expect(await store.rotations.pinIndexSuite(901, 'sm4-gcm', at(2))).toBe('aes-256-gcm');
+        expect(await store.rotations.indexSuite(901)).toBe('aes-256-gcm');
+        expect(await store.rotations.pinIndexSuite(902, 'sm4-gcm', at(3))).toBe('sm4-gcm');
+      });
     });
 
     describe('access and policy repositories', () => {

@@ -12,6 +12,7 @@ import { privacyCentre } from './0009-privacy-centre.js';
 import { auditRetention } from './0010-audit-retention.js';
 import { exportReceiver } from './0011-export-receiver.js';
 import { dropUnusedKeyIndex } from './0012-drop-unused-key-index.js';
+import { indexRoots } from './0013-index-roots.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -33,6 +34,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0010-audit-retention': auditRetention(types),
         '0011-export-receiver': exportReceiver(),
         '0012-drop-unused-key-index': dropUnusedKeyIndex(),
+        '0013-index-roots': indexRoots(),
       });
     },
   };

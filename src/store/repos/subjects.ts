@@ -292,6 +292,24 @@ export class KyselyRotationRepository implements RotationRepository {
       .where('id', '=', id)
       .execute();
   }
+
+  async pinIndexSuite(version: number, suite: string, at: string): Promise<string> {
+    await this.#db
+      .insertInto('index_roots')
+      .values({ version, suite, pinned_at: at })
+      .onConflict((oc) => oc.column('version').doNothing())
+      .execute();
+    return (await this.indexSuite(version)) ?? suite;
+  }
+
+  async indexSuite(version: number): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('index_roots')
+      .select('suite')
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row?.suite;
+  }
 }
 
 function toRotation(row: Selectable<KeyRotationTable>): RotationRecord {
