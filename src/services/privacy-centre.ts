@@ -536,7 +536,10 @@ export class PrivacyCentre {
     return this.#o.store.privacy.listNotices(limit);
   }
 
-  /** Records a request for a copy, a correction or deletion, status `received` (R7; the workflow is later). */
+  /**
+   * Records a request for a copy, a correction or deletion, status `received` (R7; the workflow is
+   * later), and alerts the privacy officer: the request's clock (R8) runs from now.
+   */
   async submitRequest(subjectId: string, kind: PrivacyRequestKind): Promise<PrivacyRequestRecord> {
     const at = this.#o.now();
     const request: PrivacyRequestRecord = {
@@ -562,6 +565,14 @@ export class PrivacyCentre {
           detail: { request: request.id, kind },
         },
       ]);
+    });
+    // Ids and the kind only: an alert leaves the vault by email and webhook.
+    await this.#o.notifier.notify({
+      kind: 'privacy.request',
+      severity: 'info',
+      summary: `Privacy centre: a customer asked for ${kind === 'copy' ? 'a copy of their data' : kind}`,
+      at: request.receivedAt,
+      details: { request: request.id, kind },
     });
     return request;
   }

@@ -311,6 +311,11 @@ describe('privacy centre (HTTP)', () => {
     expect(res.statusCode).toBe(303);
     const [request] = await t.store.privacy.listRequests(subjectId);
     expect(request).toMatchObject({ subjectId, kind: 'deletion', status: 'received' });
+    // The privacy officer is alerted, with the request's id and kind only.
+    const alert = t.logs
+      .map((l) => JSON.parse(l) as { alert?: { kind: string; details: Record<string, unknown> } })
+      .find((l) => l.alert?.kind === 'privacy.request');
+    expect(alert?.alert?.details).toEqual({ request: request!.id, kind: 'deletion' });
     const ack = await t.app.inject({
       method: 'GET',
       url: res.headers.location as string,
