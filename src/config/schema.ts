@@ -11,7 +11,12 @@ import {
 import { processorProblem } from '../domain/datamap/recipients.js';
 import { datamapSchema } from '../domain/datamap/schema.js';
 import { durationSchema } from './duration.js';
-import { DEFAULT_SCENE_PURPOSES, SCENE_CODES } from '../platforms/tmall/rules.js';
+import {
+  DEFAULT_SCENE_PURPOSES,
+  OVERRIDABLE_SCENES,
+  SCENE_CODES,
+  sceneOverrideProblem,
+} from '../platforms/tmall/rules.js';
 
 /**
  * The schema of `custodian.yaml`. Every object is strict: an unknown key is an error that names
@@ -327,11 +332,19 @@ const tmallSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(120_000).default(15_000),
   /**
    * Which purpose each OAID decryption scene serves (R30); decryption for any other purpose is
-   * refused. Entries given here replace the defaults scene by scene.
+   * refused. Entries given here replace the defaults scene by scene, but R30 fixes what the
+   * shipping (1001–1009) and after-sales (2001) scenes are for: only customer care (2002) may be
+   * mapped elsewhere, to a contract-based purpose of the data map (checked with the data map below).
    */
   scenes: z
     .partialRecord(z.enum(SCENE_CODES.map(String) as [string, ...string[]]), z.string().min(1))
     .default({})
+    .superRefine((scenes, ctx) => {
+      for (const [scene, purpose] of Object.entries(scenes)) {
+        const problem = purpose === undefined ? undefined : sceneOverrideProblem(scene, purpose);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [scene], message: problem });
+      }
+    })
     .transform((s) => ({ ...DEFAULT_SCENE_PURPOSES, ...s }) as Readonly<Record<string, string>>),
 });
 
@@ -442,6 +455,15 @@ export const configSchema = z
       const problem = processorProblem(config.datamap.recipients, centre.sms.recipient, 'contact.phone');
       if (problem !== undefined)
         ctx.addIssue({ code: 'custom', path: ['privacyCentre', 'sms', 'recipient'], message: problem });
+    }
+    // R30: an overridden decryption scene (2002) serves a contract-based purpose the data map
+    // declares (the fixed scenes are checked, and reported, at `tmall.scenes` itself).
+    for (const scene of OVERRIDABLE_SCENES) {
+      const purpose = config.tmall.scenes[scene];
+      if (purpose === undefined) continue;
+      const problem = sceneOverrideProblem(scene, purpose, config.datamap.purposes);
+      if (problem !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['tmall', 'scenes', scene], message: problem });
     }
   });
 

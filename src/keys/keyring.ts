@@ -29,6 +29,13 @@ export interface SubjectKey {
   readonly key: KeyObject;
 }
 
+/** One subject's wraps and unwraps still awaiting the root-key provider. */
+interface InFlight {
+  pending: number;
+  /** Set by `forget`: what these calls unwrap must not enter the cache. */
+  forgotten: boolean;
+}
+
 /**
  * The per-subject data keys: random, wrapped by the root key with the owner bound as associated
  * data, stored apart from the data, unwrapped on demand into a bounded LRU of `KeyObject`s.
@@ -37,6 +44,13 @@ export class Keyring {
   readonly #root: RootKeyProvider;
   readonly #byId: ReadonlyMap<string, RootKeyProvider>;
   readonly #cache: Lru<string, SubjectKey>;
+  /**
+   * Subjects with a wrap or unwrap awaiting the provider (async: PKCS#11). `forget` marks their
+   * entry so a key that arrives after an erasure committed is returned to its caller but never
+   * cached (docs/vault.md: dropped on erasure). An entry lives only while a call is in flight,
+   * so the map is bounded by the calls in progress.
+   */
+  readonly #inFlight = new Map<string, InFlight>();
   readonly #random: (size: number) => Buffer;
   readonly suite: SuiteId;
 
@@ -60,16 +74,18 @@ export class Keyring {
     createdAt: string,
   ): Promise<{ record: SubjectKeyRecord; key: SubjectKey }> {
     const raw = this.#random(KEY_BYTES[this.suite]);
+    const flight = this.#enter(subjectId);
     try {
       const wrapped = await this.#root.wrap(raw, wrapContext(subjectId, version, this.suite));
       const key: SubjectKey = { subjectId, version, suite: this.suite, key: createSecretKey(raw) };
-      this.#cache.set(cacheKey(subjectId, version), key);
+      if (!flight.forgotten) this.#cache.set(cacheKey(subjectId, version), key);
       return {
         record: { subjectId, version, suite: this.suite, rootKeyId: this.#root.keyId, wrapped, createdAt },
         key,
       };
     } finally {
       raw.fill(0);
+      this.#leave(subjectId, flight);
     }
   }
 
@@ -79,24 +95,28 @@ export class Keyring {
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
     const suite = asSuite(record.suite);
-    const raw = await this.#provider(record.rootKeyId).unwrap(
-      record.wrapped,
-      wrapContext(record.subjectId, record.version, suite),
-    );
+    const provider = this.#provider(record.rootKeyId);
+    // Noted before the provider is awaited: an erasure may commit (and `forget` run) meanwhile.
+    const flight = this.#enter(record.subjectId);
     try {
-      if (raw.length !== KEY_BYTES[suite]) {
-        throw new CustodianError('ERR_CRYPTO_DECRYPTION_FAILED', 'a subject key could not be unwrapped');
+      const raw = await provider.unwrap(record.wrapped, wrapContext(record.subjectId, record.version, suite));
+      try {
+        if (raw.length !== KEY_BYTES[suite]) {
+          throw new CustodianError('ERR_CRYPTO_DECRYPTION_FAILED', 'a subject key could not be unwrapped');
+        }
+        const key: SubjectKey = {
+          subjectId: record.subjectId,
+          version: record.version,
+          suite,
+          key: createSecretKey(raw),
+        };
+        if (!flight.forgotten) this.#cache.set(id, key);
+        return key;
+      } finally {
+        raw.fill(0);
       }
-      const key: SubjectKey = {
-        subjectId: record.subjectId,
-        version: record.version,
-        suite,
-        key: createSecretKey(raw),
-      };
-      this.#cache.set(id, key);
-      return key;
     } finally {
-      raw.fill(0);
+      this.#leave(record.subjectId, flight);
     }
   }
 
@@ -116,6 +136,27 @@ export class Keyring {
   /** Drops a subject's keys from memory (after erasure or rotation). */
   forget(subjectId: string): void {
     this.#cache.deleteWhere((key) => key.startsWith(`${subjectId}:`));
+    // Calls already awaiting the provider finish uncached; later calls start a fresh entry.
+    const flight = this.#inFlight.get(subjectId);
+    if (flight !== undefined) {
+      flight.forgotten = true;
+      this.#inFlight.delete(subjectId);
+    }
+  }
+
+  #enter(subjectId: string): InFlight {
+    let flight = this.#inFlight.get(subjectId);
+    if (flight === undefined) {
+      flight = { pending: 0, forgotten: false };
+      this.#inFlight.set(subjectId, flight);
+    }
+    flight.pending += 1;
+    return flight;
+  }
+
+  #leave(subjectId: string, flight: InFlight): void {
+    flight.pending -= 1;
+    if (flight.pending === 0 && this.#inFlight.get(subjectId) === flight) this.#inFlight.delete(subjectId);
   }
 
   #provider(rootKeyId: string): RootKeyProvider {

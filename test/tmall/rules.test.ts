@@ -3,10 +3,12 @@ import { parseConfig } from '../../src/config/load.js';
 import { configTemplate } from '../../src/config/template.js';
 import {
   DEFAULT_SCENE_PURPOSES,
+  OVERRIDABLE_SCENES,
   SCENES,
   assertExportAllowed,
   assertScenePurpose,
   checkExportAllowed,
+  sceneOverrideProblem,
 } from '../../src/platforms/tmall/rules.js';
 
 const { datamap, tmall } = parseConfig(
@@ -26,17 +28,33 @@ describe('Tmall rule pack', () => {
     expect(tmall.scenes).toEqual(DEFAULT_SCENE_PURPOSES);
   });
 
-  it('lets a configured scene map override one scene', () => {
+  it('lets a configured scene map override the customer-care scene', () => {
+    // order-fulfilment rests on the sales contract, like a care purpose would (R30).
     const config = parseConfig(
-      `${configTemplate({ suite: 'aes-256-gcm', storeName: 'T' })}\ntmall:\n  scenes: { '2002': marketing }\n`,
+      `${configTemplate({ suite: 'aes-256-gcm', storeName: 'T' })}\ntmall:\n  scenes: { '2002': order-fulfilment }\n`,
       'x.yaml',
       {},
     );
-    expect(config.tmall.scenes['2002']).toBe('marketing');
+    expect(config.tmall.scenes['2002']).toBe('order-fulfilment');
     expect(config.tmall.scenes['2001']).toBe('customer-service');
     expect(() => assertScenePurpose(2002, 'customer-service', config.tmall.scenes)).toThrow(
-      /serves "marketing"/,
+      /serves "order-fulfilment"/,
     );
+  });
+
+  it('refuses an override of a shipping or after-sales scene, or to a consent-based purpose (R30)', () => {
+    const purposes = datamap.purposes;
+    expect(OVERRIDABLE_SCENES).toEqual(['2002']);
+    expect(sceneOverrideProblem('1001', 'order-fulfilment', purposes)).toBeUndefined();
+    expect(sceneOverrideProblem('1001', 'marketing', purposes)).toMatch(/serves "order-fulfilment" only/);
+    expect(sceneOverrideProblem('1009', 'customer-service')).toMatch(/serves "order-fulfilment" only/);
+    expect(sceneOverrideProblem('2001', 'order-fulfilment', purposes)).toMatch(
+      /serves "customer-service" only/,
+    );
+    expect(sceneOverrideProblem('2002', 'marketing', purposes)).toMatch(/rests on consent/);
+    expect(sceneOverrideProblem('2002', 'customs-clearance', purposes)).toMatch(/rests on legal_obligation/);
+    expect(sceneOverrideProblem('2002', 'nope', purposes)).toBe('unknown purpose "nope"');
+    expect(sceneOverrideProblem('2002', 'order-fulfilment', purposes)).toBeUndefined();
   });
 
   it('lets buyer data go only to a registered processor for fulfilment (R31)', () => {

@@ -4,11 +4,12 @@
  *
  * - Decrypted buyer data (OAID decryption) serves only the purpose of its scene: shipping scenes
  *   1001–1009 serve fulfilment, 2001 after-sales and 2002 customer care serve customer service.
+ *   Only 2002 may be mapped to another (contract-based) purpose by `tmall.scenes` (R30).
  * - Buyer order data (他人信息: name, phone, address, ID, the anonymous nick) leaves only for a
  *   registered processor (受托人) serving a fulfilment purpose; anything else is refused (R31).
  */
 
-import type { Datamap, Recipient } from '../../domain/datamap/schema.js';
+import type { Datamap, Purpose, Recipient } from '../../domain/datamap/schema.js';
 import { CustodianError } from '../../domain/errors.js';
 
 /** Receiver fields a decryption scene returns. */
@@ -42,6 +43,40 @@ export const DEFAULT_SCENE_PURPOSES: Readonly<Record<string, string>> = Object.f
   '2001': 'customer-service',
   '2002': 'customer-service',
 });
+
+/**
+ * Scenes whose purpose `tmall.scenes` may change. R30 (regulation.md §7.2) fixes what every scene
+ * means: 1001–1009 are shipping (fulfilment), 2001 after-sales, 2002 customer care, and decrypted
+ * buyer data never goes beyond its scene. So shipping and after-sales scenes keep their default
+ * purpose; only customer care, which a merchant may declare as its own care purpose instead of
+ * customer service (docs/tmall.md), can be mapped elsewhere, and only to a purpose that
+ * {@link sceneOverrideProblem} accepts.
+ */
+export const OVERRIDABLE_SCENES: readonly string[] = ['2002'];
+
+/**
+ * Why `tmall.scenes` may not map `scene` to `purpose` (R30), or undefined when it may. Mapping a
+ * scene to its default purpose is always allowed. Given the data map's purposes, an override must
+ * name a declared purpose resting on the sales contract (PIPL Art. 13(2)): decrypted buyer data
+ * serves the order it was decrypted for (R30), not a consent-based purpose such as marketing
+ * (which the buyer may refuse, Art. 16) and not a purpose that is not declared at all.
+ */
+export function sceneOverrideProblem(
+  scene: string,
+  purpose: string,
+  purposes?: readonly Pick<Purpose, 'id' | 'legalBasis'>[],
+): string | undefined {
+  const fixed = DEFAULT_SCENE_PURPOSES[scene];
+  if (fixed === undefined || purpose === fixed) return undefined;
+  if (!OVERRIDABLE_SCENES.includes(scene))
+    return `scene ${scene} (${SCENES[Number(scene) as SceneCode].meaning}) serves "${fixed}" only (R30); only customer care (2002) may serve another purpose`;
+  if (purposes === undefined) return undefined;
+  const declared = purposes.find((p) => p.id === purpose);
+  if (declared === undefined) return `unknown purpose "${purpose}"`;
+  if (declared.legalBasis !== 'contract')
+    return `purpose "${purpose}" rests on ${declared.legalBasis}, not the sales contract: decrypted buyer data serves only the order (R30)`;
+  return undefined;
+}
 
 /** The purpose a scene serves under this scene map, if it serves any. */
 export function scenePurpose(scene: number, scenes: Readonly<Record<string, string>>): string | undefined {
