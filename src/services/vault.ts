@@ -11,7 +11,7 @@ import type { SeparateConsentNeed } from '../domain/consent/rules.js';
 import type { ConsentFacts } from '../domain/consent/state.js';
 import { isSensitiveField, type CollectionSpec, type Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
-import { CustodianError } from '../domain/errors.js';
+import { CustodianError, isCustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
 import { minimiseRecord, type ScreenAction } from '../domain/datamap/minimise.js';
 import type { Keyring, SubjectKey } from '../keys/keyring.js';
@@ -501,11 +501,24 @@ export class Vault {
     const grouped = group !== undefined && this.#reads > 0;
     this.#reads++;
     try {
-      const { result, entries } = await this.#o.store.transaction(async (tx) => {
-        const done = await work(tx);
-        if (!grouped) await appendAudit(tx, done.entries);
-        return done;
-      });
+      const unit = () =>
+        this.#o.store.transaction(async (tx) => {
+          const done = await work(tx);
+          if (!grouped) await appendAudit(tx, done.entries);
+          return done;
+        });
+      let done: { result: T; entries: AuditEntry[] };
+      try {
+        done = await unit();
+      } catch (error) {
+        // PostgreSQL reads at READ COMMITTED: a subject-key rotation or an erase that commits
+        // between listing a subject's records and fetching their key leaves that key version
+        // gone, which reads as a failed decryption. The read runs once more, on what is committed
+        // then; tampering fails again and is reported as such.
+        if (!isCustodianError(error) || error.code !== 'ERR_CRYPTO_DECRYPTION_FAILED') throw error;
+        done = await unit();
+      }
+      const { result, entries } = done;
       if (grouped) await group(entries);
       return result;
     } finally {

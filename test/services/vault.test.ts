@@ -529,6 +529,41 @@ describe('vault integrity', () => {
     );
   });
 
+  it('reads again, once, when a key version goes missing mid-read (a rotation committed meanwhile)', async () => {
+    const { subjectId } = await seed('周八');
+    const store = t.store as { transaction: typeof t.store.transaction };
+    const original = t.store.transaction.bind(t.store);
+    let misses = 0;
+    // Each unit of work finds the subject's key gone `misses` times: what a read at READ
+    // COMMITTED sees when a subject-key rotation commits between its statements.
+    store.transaction = (work) =>
+      original((tx) =>
+        work({
+          ...tx,
+          keys: Object.assign(Object.create(tx.keys) as typeof tx.keys, {
+            get: (id: string, version: number) =>
+              misses-- > 0 ? Promise.resolve(undefined) : tx.keys.get(id, version),
+          }),
+        }),
+      );
+    try {
+      const reads = async () => (await t.store.audit.range(1, 1_000_000)).filter((r) => r.action === 'read');
+      const before = (await reads()).length;
+      misses = 1;
+      const view = await vault.read(operator, subjectId, 'order-fulfilment');
+      expect(view.records[0]!.fields['recipientName']?.value).toBe('周八');
+      // The first attempt rolled back: one read, one audit entry.
+      expect(await reads()).toHaveLength(before + 1);
+      misses = 2;
+      expect(await codeOf(vault.read(operator, subjectId, 'order-fulfilment'))).toBe(
+        'ERR_CRYPTO_DECRYPTION_FAILED',
+      );
+      expect(await reads()).toHaveLength(before + 1);
+    } finally {
+      delete (store as { transaction?: unknown }).transaction;
+    }
+  });
+
   it('fails when ciphertexts are swapped between two subjects', async () => {
     const a = await seed('王五');
     const b = await seed('赵六');
