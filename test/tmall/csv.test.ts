@@ -1,7 +1,12 @@
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvTokenizer, MAX_FIELD_LINES, type CsvRecord } from '../../src/platforms/tmall/csv.js';
+import {
+  CsvTokenizer,
+  MAX_FIELD_LINES,
+  MAX_RECORD_CHARS,
+  type CsvRecord,
+} from '../../src/platforms/tmall/csv.js';
 
 /** Tokenises `text` fed in pieces cut at `cuts` (positions), then ends the input. */
 function tokenise(text: string, cuts: readonly number[] = []): CsvRecord[] {
@@ -36,6 +41,54 @@ describe('CSV tokenizer', () => {
     const text = 'h1,h2\n"a\r\nb",c\r\n"""q""",="1"\n,\n"end"';
     const whole = rows(tokenise(text));
     for (let cut = 0; cut <= text.length; cut++) expect(rows(tokenise(text, [cut]))).toEqual(whole);
+  });
+
+  it('numbers the lines of a CR-only ("CSV (Macintosh)") file, inside quoted fields and broken records too', () => {
+    const simple = tokenise('a,b\r1,2\r3,4\r');
+    expect(rows(simple)).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+    expect(simple.map((r) => r.line)).toEqual([1, 2, 3]);
+    const text = 'a,b,c\r1,"two\rlines",x\r\r2,"bad"x,3\r3,"open,3\r4,5,6\r';
+    const out = tokenise(text);
+    expect(rows(out)).toEqual([
+      ['a', 'b', 'c'],
+      ['1', 'two\rlines', 'x'],
+      'csv-quote-stray@5',
+      'csv-quote-unclosed@6',
+      ['4', '5', '6'],
+    ]);
+    expect(out.map((r) => r.line)).toEqual([1, 2, 5, 6, 7]);
+    expect(tokenise(text.replace(/\r/g, '\n')).map((r) => r.line)).toEqual([1, 2, 5, 6, 7]);
+  });
+
+  it('counts a CRLF as one line break, in quoted fields too', () => {
+    const out = tokenise('a,b,c\r\n1,"two\r\nlines",x\r\n\r\n2,"bad"x,3\r\n3,"open,3\r\n4,5,6\r\n');
+    expect(out.map((r) => ('fields' in r ? r.line : `${r.problem}@${r.line}`))).toEqual([
+      1,
+      2,
+      'csv-quote-stray@5',
+      'csv-quote-unclosed@6',
+      7,
+    ]);
+  });
+
+  it('counts a CRLF split between chunks once', () => {
+    const text = 'h1,h2\r\n"a\r\nb",c\r"d\re",f\r\n3,"open\r\n4,5\r6,"x"y\r\n7,8\r\n';
+    const whole = tokenise(text);
+    expect(whole.map((r) => r.line)).toEqual([1, 2, 4, 6, 7, 8, 9]);
+    for (let cut = 0; cut <= text.length; cut++) expect(tokenise(text, [cut])).toEqual(whole);
+    // A runaway quoted field is given up at the end of a chunk that ends between CR and LF.
+    const runaway = `a,b\r\n1,"${'x'.repeat(MAX_RECORD_CHARS)}\r\n2,3\r\n`;
+    const expected = [
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, problem: 'csv-quote-unclosed' },
+      { line: 3, fields: ['2', '3'] },
+    ];
+    expect(tokenise(runaway)).toEqual(expected);
+    expect(tokenise(runaway, [runaway.indexOf('\r\n2,3') + 1])).toEqual(expected);
   });
 
   it('agrees with csv-parse on well-formed CSV (property)', () => {

@@ -320,6 +320,31 @@ describe('import tmall-orders: other shapes of export', () => {
     });
   });
 
+  it('rejects an XLSX order id stored as a number of 16 digits or more (Excel keeps 15)', async () => {
+    const file = join(env.dir, 'numeric-ids.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('订单报表');
+    sheet.addRow(['订单编号', '收货人姓名', '订单创建时间']);
+    sheet.addRow(['920000000000000001', '王小明', '2025-05-01 10:00:00']);
+    // 4123456789012345 typed into a cell: Excel keeps 4123456789012340, and …341 would collide with it.
+    sheet.addRow([4123456789012340, '李娜', '2025-05-01 11:00:00']);
+    sheet.addRow([4123456789012341, '赵四', '2025-05-01 12:00:00']);
+    // Fifteen digits are exact: imported.
+    sheet.addRow([412345678901234, '张三', '2025-05-01 13:00:00']);
+    await workbook.xlsx.writeFile(file);
+
+    const summary = await importTmallOrders(env.deps, IMPORTER, { file });
+    expect(summary.counts).toMatchObject({ rows: 4, imported: 2, rejected: 2 });
+    expect(summary.rejects).toEqual([
+      { line: 3, row: 2, columns: ['订单编号'], reasons: ['order-id-invalid'] },
+      { line: 4, row: 3, columns: ['订单编号'], reasons: ['order-id-invalid'] },
+    ]);
+    const ids = env.query<{ order_id: string }>(
+      "select order_id from import_orders where source = 'tmall' and order_id in ('920000000000000001', '412345678901234', '4123456789012340', '4123456789012341')",
+    );
+    expect(ids.map((r) => r.order_id).sort()).toEqual(['412345678901234', '920000000000000001']);
+  });
+
   it('rejects a row the vault refuses and imports the rest of its batch, writing the batch in halves', async () => {
     const file = join(env.dir, 'ambiguous.csv');
     const customers = truths({ seed: 'ambiguous', rows: 40 });

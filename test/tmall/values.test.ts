@@ -123,6 +123,37 @@ describe('encoding detection', () => {
     expect(detectEncoding(bytes.subarray(0, bytes.length - 2))).toMatchObject({ encoding: 'utf-8' });
   });
 
+  const decodeAll = (bytes: Uint8Array, encoding: 'gb18030' | 'big5'): string => {
+    const decoder = createDecoder(encoding);
+    return decoder.write(bytes) + decoder.end();
+  };
+
+  it('reads a tiny GBK export as GB18030 when chardet ties it with Big5', () => {
+    const tiny = '订单编号,收货人姓名,订单创建时间\n4123456789012345678,张三,2025-03-01 12:00:00\n';
+    const bytes = iconv.encode(tiny, 'gbk');
+    for (const sample of [bytes, bytes.subarray(0, bytes.length - 1)])
+      expect(detectEncoding(sample, sample === bytes)).toMatchObject({ encoding: 'gb18030', by: 'chardet' });
+    const decoded = decodeAll(bytes, 'gb18030');
+    expect(decoded).toBe(tiny);
+    expect(decoded.split('\n')[1]!.split(',')[1]).toBe('张三');
+  });
+
+  it('reads GBK as GB18030 even where chardet scores Big5 higher: the header or invalid Big5 bytes say GBK', () => {
+    // One 单 in a small file puts chardet's Big5 above GB18030; the header names the seller centre's columns.
+    const named = '订单编号,收货人姓名,订单创建时间\n4123456789012345678,单张,2025-03-01 12:00:00\n';
+    expect(detectEncoding(iconv.encode(named, 'gbk'), true)).toMatchObject({ encoding: 'gb18030' });
+    // A header of its own, but 張 (8F 88 in GBK) is no Big5; the sample ends in half a 单.
+    const bytes = iconv.encode('单号,备注\n1,单单单单单張单单', 'gbk');
+    expect(detectEncoding(bytes.subarray(0, bytes.length - 1))).toMatchObject({ encoding: 'gb18030' });
+  });
+
+  it('still reads a Big5 export as Big5', () => {
+    const big5 = '訂單編號,收貨人姓名,訂單創建時間\n4123456789012345678,張三,2025-03-01 12:00:00\n';
+    const bytes = iconv.encode(big5, 'big5');
+    expect(detectEncoding(bytes, true)).toMatchObject({ encoding: 'big5', by: 'chardet' });
+    expect(decodeAll(bytes, 'big5')).toBe(big5);
+  });
+
   it('decodes GB18030 across chunk boundaries, including characters outside GBK', () => {
     const rare = `${text}𠮷䶮`;
     const bytes = iconv.encode(rare, 'gb18030');

@@ -1,7 +1,9 @@
 /**
  * A streaming CSV tokenizer for order exports (RFC 4180, plus what spreadsheets write): quoted
- * fields with `""` escapes and line breaks, CRLF or LF, `="…"` formula wrappers kept as text, a
- * tab delimiter when the header uses tabs.
+ * fields with `""` escapes and line breaks, CRLF, LF or a lone CR (Excel's "CSV (Macintosh)"),
+ * `="…"` formula wrappers kept as text, a tab delimiter when the header uses tabs. Every line break
+ * counts towards line numbers, inside quoted fields too; a CRLF is one break, even when a chunk ends
+ * between its CR and its LF.
  *
  * It exists beside csv-parse for one reason: recovery. A broken quote in one row of an export
  * must cost that row, not the rest of the file. csv-parse, after an unclosed or stray quote,
@@ -68,7 +70,7 @@ export class CsvTokenizer {
     const out: CsvRecord[] = [];
     const buf = this.#buf;
     if (this.#delimiter === undefined) {
-      const eol = buf.indexOf('\n');
+      const eol = lineBreakAt(buf, 0);
       if (eol < 0 && !final) return out;
       const first = eol < 0 ? buf : buf.slice(0, eol);
       this.#delimiter = count(first, '\t') > count(first, ',') ? 9 : 44;
@@ -109,19 +111,25 @@ export class CsvTokenizer {
     let cleanBreaks = 0;
     let i = pos;
     const len = buf.length;
-    /** Where to resume when the record ran over lines after its clean start. */
-    const resume = (): { at: number; breaks: number } | undefined => {
+    /**
+     * Where to resume when the record ran over lines after its clean start: the start of the next
+     * line, or `more` when a CR ends the buffer and its LF may be in the next chunk.
+     */
+    const resume = (): { at: number; breaks: number } | 'more' | undefined => {
       if (inner === cleanBreaks && problem !== 'csv-quote-unclosed') return undefined;
-      const eol = buf.indexOf('\n', clean);
-      return { at: eol < 0 ? len : eol + 1, breaks: cleanBreaks + 1 };
+      const eol = lineBreakAt(buf, clean);
+      if (eol < 0) return { at: len, breaks: cleanBreaks + 1 };
+      if (buf.charCodeAt(eol) === CR) {
+        if (eol + 1 >= len && !final) return 'more';
+        return { at: buf.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1, breaks: cleanBreaks + 1 };
+      }
+      return { at: eol + 1, breaks: cleanBreaks + 1 };
     };
-    const broken = (end: number, breaks: number): Attempt => ({
-      kind: 'broken',
-      problem: problem!,
-      end,
-      breaks: inner + breaks,
-      resume: resume(),
-    });
+    const broken = (end: number, breaks: number): Attempt => {
+      const at = resume();
+      if (at === 'more') return { kind: 'more' };
+      return { kind: 'broken', problem: problem!, end, breaks: inner + breaks, resume: at };
+    };
     const unclosed = (end: number): Attempt => {
       problem = 'csv-quote-unclosed';
       return broken(end, 0);
@@ -138,7 +146,7 @@ export class CsvTokenizer {
         for (;;) {
           const q = buf.indexOf('"', j);
           const stop = q < 0 ? len : q;
-          for (let k = buf.indexOf('\n', j); k >= 0 && k < stop; k = buf.indexOf('\n', k + 1)) inner++;
+          inner += lineBreaks(buf, j, stop);
           if (inner - cleanBreaks > MAX_FIELD_LINES || stop - pos > MAX_RECORD_CHARS) return unclosed(stop);
           if (q < 0) return final ? unclosed(len) : { kind: 'more' };
           if (q + 1 >= len && !final) return { kind: 'more' };
@@ -180,11 +188,11 @@ export class CsvTokenizer {
         i++;
         continue;
       }
-      // End of record: LF or CRLF (a CR at the end of the buffer waits for its LF).
+      // End of record: LF, CRLF or a lone CR (a CR at the end of the buffer waits for its LF).
       if (c === CR) {
         if (i + 1 >= len && !final) return { kind: 'more' };
         if (buf.charCodeAt(i + 1) === LF) return done(i + 2, 1);
-        return done(i + 1, 0);
+        return done(i + 1, 1);
       }
       return done(i + 1, 1);
     }
@@ -203,6 +211,29 @@ export class CsvTokenizer {
     }
     return { end: k, quotes };
   }
+}
+
+/** Where the first line break (CR or LF) at or after `from` is, or -1. */
+function lineBreakAt(buf: string, from: number): number {
+  for (let k = from; k < buf.length; k++) {
+    const c = buf.charCodeAt(k);
+    if (c === LF || c === CR) return k;
+  }
+  return -1;
+}
+
+/**
+ * Line breaks in `buf` from `from` to `to`: each LF, and each CR not followed by an LF. A CR that
+ * ends the buffer counts as one: if the next chunk brings its LF, the record is read again and the
+ * pair counts once.
+ */
+function lineBreaks(buf: string, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const c = buf.charCodeAt(k);
+    if (c === LF || (c === CR && buf.charCodeAt(k + 1) !== LF)) n++;
+  }
+  return n;
 }
 
 function count(text: string, char: string): number {

@@ -7,6 +7,7 @@
 import { TextDecoder } from 'node:util';
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
+import { DEFAULT_HEADERS } from './mapping.js';
 
 export const ENCODING_CHOICES = ['auto', 'gbk', 'gb18030', 'utf-8'] as const;
 export type EncodingChoice = (typeof ENCODING_CHOICES)[number];
@@ -50,9 +51,51 @@ function isUtf8(sample: Uint8Array, complete: boolean): boolean {
 }
 
 /**
+ * Whether `sample` decodes without an invalid byte in `encoding`, tolerating a character cut off at
+ * the end of an incomplete sample (a streaming decode holds such a tail back instead of failing).
+ * `undefined` when this Node has no decoder for it (builds with small ICU).
+ */
+function decodesCleanly(sample: Uint8Array, encoding: TextEncoding, complete: boolean): boolean | undefined {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    decoder.decode(sample, { stream: !complete });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Header names of the seller centre's export written in Chinese (simplified, as GBK holds them). */
+const CHINESE_HEADERS = Object.keys(DEFAULT_HEADERS).filter((h) => /[^\x20-\x7e]/u.test(h));
+
+/**
+ * Evidence that a sample chardet would read as Big5 is GBK after all: its first line, read as
+ * GB18030, names a column of the seller centre's export; or it decodes as GB18030 and not as Big5.
+ * On small files chardet's Big5 statistics are noise (one 单 in a row tips them), and every
+ * well-formed Big5 byte sequence is well-formed GB18030 as well, so only these facts decide.
+ */
+function isGbkAfterAll(sample: Uint8Array, complete: boolean): boolean {
+  const eol = sample.findIndex((b) => b === 0x0a || b === 0x0d);
+  // A streaming write holds back a character cut off at the end; the header names are whole.
+  const firstLine = createDecoder('gb18030').write(eol < 0 ? sample : sample.subarray(0, eol));
+  if (CHINESE_HEADERS.some((h) => firstLine.includes(h))) return true;
+  return (
+    decodesCleanly(sample, 'gb18030', complete) === true && decodesCleanly(sample, 'big5', complete) === false
+  );
+}
+
+/**
  * Decides the encoding from the first bytes of a file: a byte-order mark; else well-formed UTF-8
  * (any non-ASCII UTF-8 text of some length is almost never valid GBK by accident); else the
  * statistics of chardet (GB18030/GBK/GB2312 → gb18030, Big5); else GB18030, what Tmall writes.
+ * Big5 wins only when chardet scores it strictly above every GB encoding and nothing in the sample
+ * says GBK ({@link isGbkAfterAll}): the seller centre writes GBK, and on a tie chardet lists Big5
+ * first.
  *
  * @param complete whether `sample` is the whole file (no character can be cut off at its end).
  */
@@ -60,14 +103,17 @@ export function detectEncoding(sample: Uint8Array, complete = false): DetectedEn
   const bom = bomOf(sample);
   if (bom) return { encoding: bom.encoding, by: 'bom', bomLength: bom.length };
   if (isUtf8(sample, complete)) return { encoding: 'utf-8', by: 'utf-8-valid', bomLength: 0 };
+  let gb = 0;
+  let big5 = 0;
   for (const match of chardet.analyse(sample)) {
     if (match.confidence < 10) break;
     const name = match.name.toUpperCase();
-    if (name === 'GB18030' || name === 'GBK' || name === 'GB2312')
-      return { encoding: 'gb18030', by: 'chardet', bomLength: 0 };
-    if (name === 'BIG5') return { encoding: 'big5', by: 'chardet', bomLength: 0 };
+    if (name === 'GB18030' || name === 'GBK' || name === 'GB2312') gb = Math.max(gb, match.confidence);
+    else if (name === 'BIG5') big5 = Math.max(big5, match.confidence);
   }
-  return { encoding: 'gb18030', by: 'fallback', bomLength: 0 };
+  if (gb === 0 && big5 === 0) return { encoding: 'gb18030', by: 'fallback', bomLength: 0 };
+  const encoding = big5 > gb && !isGbkAfterAll(sample, complete) ? 'big5' : 'gb18030';
+  return { encoding, by: 'chardet', bomLength: 0 };
 }
 
 /** The encoding a user asked for, or the detected one for `auto`. A BOM is skipped either way. */

@@ -1,13 +1,17 @@
 /**
  * Rows of the first worksheet of an `.xlsx` order export, streamed (exceljs WorkbookReader), as
  * text cells: numbers as written, date cells as `yyyy-MM-dd HH:mm:ss`, formulas as their cached
- * result, rich text flattened. A number too long to be exact (an order id Excel turned into a
- * float) comes out in scientific notation, which the order-id check then refuses.
+ * result, rich text flattened. A number of 16 digits or more, which Excel cannot hold exactly (an
+ * order id stored as a number), comes out in scientific notation, which the order-id check then
+ * refuses: order ids must be text cells.
  */
 
 import type { Stream } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { formatWallClock } from './values.js';
+
+/** The smallest number of 16 digits: Excel stores numbers to 15 significant digits. */
+const SIXTEEN_DIGITS = 1e15;
 
 export interface SheetRow {
   /** The row number in the sheet (1-based, as Excel shows it). */
@@ -19,8 +23,9 @@ function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number')
-    // An integer beyond 2^53 lost digits in Excel: write it so that no check mistakes it for exact.
-    return Number.isInteger(value) && !Number.isSafeInteger(value) ? value.toExponential() : String(value);
+    // Excel keeps 15 significant digits: a number of 16 digits or more (a Tmall order id typed or
+    // pasted as a number) has lost its last ones. Write it so that no check mistakes it for exact.
+    return Math.abs(value) >= SIXTEEN_DIGITS ? value.toExponential() : String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return formatWallClock(value) ?? '';
   if (typeof value === 'object') {
