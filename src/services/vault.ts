@@ -328,7 +328,7 @@ export class Vault {
 
   /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
   async read(principal: Principal, subjectId: string, purpose: string): Promise<SubjectView> {
-    this.#requirePurpose(purpose, principal);
+    await this.#refuseUnpermittedRead(principal, purpose, subjectId);
     const at = this.#o.now().toISOString();
     return this.#audited(async (tx) => {
       const subject = await tx.subjects.get(subjectId);
@@ -347,7 +347,7 @@ export class Vault {
     value: string,
     purpose: string,
   ): Promise<SubjectView[]> {
-    this.#requirePurpose(purpose, principal);
+    await this.#refuseUnpermittedRead(principal, purpose, null);
     const lookups = this.#o.indexer
       .lookupTokens(kind, value)
       .map((t) => ({ kind, indexVersion: t.version, token: t.token }));
@@ -523,6 +523,46 @@ export class Vault {
       return result;
     } finally {
       this.#reads--;
+    }
+  }
+
+  /**
+   * {@link #requirePurpose} for reads and searches, with the refusal of a declared purpose the role
+   * may not act for written to the audit log first: a read that showed nothing, every field the
+   * purpose reaches withheld as `purpose-not-permitted`, so the `repeated-denied` anomaly rule
+   * counts it like any other. An unknown purpose is a caller's mistake, refused unlogged.
+   */
+  async #refuseUnpermittedRead(
+    principal: Principal,
+    purpose: string,
+    subjectId: string | null,
+  ): Promise<void> {
+    try {
+      this.#requirePurpose(purpose, principal);
+    } catch (error) {
+      if (!isCustodianError(error) || error.code !== 'ERR_PURPOSE_NOT_PERMITTED') throw error;
+      const withheld = Object.entries(this.#o.datamap.collections).flatMap(([collection, spec]) =>
+        Object.entries(spec.fields)
+          .filter(([, f]) => Object.hasOwn(f.purposes, purpose))
+          .map(([field]) => `${collection}.${field}`),
+      );
+      const entry: AuditEntry = {
+        v: 1,
+        at: this.#o.now().toISOString(),
+        action: subjectId === null ? 'search' : 'read',
+        actor: { id: principal.id, role: principal.role },
+        subject: subjectId === null ? null : this.#o.pseudonymize(subjectId),
+        purpose,
+        decision: {
+          clear: [],
+          masked: [],
+          withheld: withheld.sort(),
+          withheldReasons: ['purpose-not-permitted'],
+        },
+        detail: { refused: 'ERR_PURPOSE_NOT_PERMITTED' },
+      };
+      await this.#o.store.transaction((tx) => appendAudit(tx, [entry]));
+      throw error;
     }
   }
 

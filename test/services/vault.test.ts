@@ -1,6 +1,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/domain/audit/entry.js';
+import { AnomalyRuleSet, DEFAULT_ANOMALY_RULES } from '../../src/domain/audit/anomaly.js';
+import { canonicalJson, type AuditEntry } from '../../src/domain/audit/entry.js';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
 import { decodeSealedFields, encodeSealedFields } from '../../src/services/sealed-record.js';
 import type { Principal } from '../../src/services/tokens.js';
@@ -357,6 +358,47 @@ describe('vault service', () => {
     expect(
       (await vault.search(operator, 'memberId', 'conflict-a-member', 'order-fulfilment'))[0]!.subjectId,
     ).toBe(a.subjectId);
+  });
+
+  it('logs a read refused for a purpose the role may not use, so repeated refusals count as denied', async () => {
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      fields: { name: '吴九', phone: '13900009999' },
+      purpose: 'marketing',
+    });
+    const staffOperator: Principal = {
+      kind: 'staff',
+      id: 'staff-op',
+      name: 'op',
+      role: 'operator',
+      trainingCurrent: true,
+    };
+    const rules = new AnomalyRuleSet({
+      ...DEFAULT_ANOMALY_RULES,
+      repeatedDenied: { windowMinutes: 10, maxAttempts: 3 },
+    });
+    const hits: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(await codeOf(vault.read(staffOperator, subjectId, 'marketing'))).toBe(
+        'ERR_PURPOSE_NOT_PERMITTED',
+      );
+      const last = (await t.store.audit.range(1, 1_000_000)).at(-1)!;
+      const entry = JSON.parse(last.canonical.toString('utf8')) as AuditEntry;
+      expect(entry).toMatchObject({
+        action: 'read',
+        actor: { id: 'staff-op', role: 'operator' },
+        purpose: 'marketing',
+        decision: { clear: [], masked: [], withheldReasons: ['purpose-not-permitted'] },
+      });
+      expect(entry.decision?.withheld).toContain('profile.phone');
+      expect(last.canonical.toString('utf8')).not.toContain('吴九');
+      hits.push(...rules.observe(last.seq, entry).map((h) => h.rule));
+    }
+    expect(hits).toEqual(['repeated-denied']);
+    // An unknown purpose is the caller's mistake: refused, not logged.
+    const count = await t.store.audit.count();
+    expect(await codeOf(vault.read(staffOperator, subjectId, 'no-such-purpose'))).toBe('ERR_PURPOSE_UNKNOWN');
+    expect(await t.store.audit.count()).toBe(count);
   });
 
   it('erases by crypto-shredding: receipt, 410 afterwards, gone from the index', async () => {
