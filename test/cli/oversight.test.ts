@@ -46,6 +46,23 @@ describe('custodian export and breakglass', () => {
   });
   afterAll(() => d.remove());
 
+  /** `export request` of subjects.txt for the registered carrier, as the operator. */
+  const requestForCarrier = (cwd: string) =>
+    runCli(
+      [
+        'export',
+        'request',
+        '--purpose',
+        'order-fulfilment',
+        '--subjects',
+        'subjects.txt',
+        '--to',
+        'sf-express',
+        '--json',
+      ],
+      { cwd, env: { CUSTODIAN_TOKEN: op } },
+    );
+
   it('requests, approves (second person), downloads encrypted and decrypts an export', async () => {
     const cwd = d.path;
     expect(
@@ -62,20 +79,7 @@ describe('custodian export and breakglass', () => {
     );
     expect(unnamed.code).toBe(2);
     expect(unnamed.stderr).toContain('registered processor');
-    const req = await runCli(
-      [
-        'export',
-        'request',
-        '--purpose',
-        'order-fulfilment',
-        '--subjects',
-        'subjects.txt',
-        '--to',
-        'sf-express',
-        '--json',
-      ],
-      { cwd, env: { CUSTODIAN_TOKEN: op } },
-    );
+    const req = await requestForCarrier(cwd);
     expect(req.code).toBe(0);
     const { id, status } = JSON.parse(req.stdout) as { id: string; status: string };
     expect(status).toBe('pending');
@@ -126,20 +130,7 @@ describe('custodian export and breakglass', () => {
 
   it('export download to an existing file or a missing folder exits 2 naming it and leaves the export downloadable', async () => {
     const cwd = d.path;
-    const req = await runCli(
-      [
-        'export',
-        'request',
-        '--purpose',
-        'order-fulfilment',
-        '--subjects',
-        'subjects.txt',
-        '--to',
-        'sf-express',
-        '--json',
-      ],
-      { cwd, env: { CUSTODIAN_TOKEN: op } },
-    );
+    const req = await requestForCarrier(cwd);
     const { id } = JSON.parse(req.stdout) as { id: string };
     expect(
       (await runCli(['export', 'approve', id, '--note', 'CS-9'], { cwd, env: { CUSTODIAN_TOKEN: dpo } }))

@@ -47,6 +47,17 @@ describe('key rotation', () => {
   const editConfig = (path: string, edit: (y: string) => string) =>
     writeFileSync(path, edit(readFileSync(path, 'utf8')));
 
+  /** A new index root as version 2, the first one retired: lookups use both until the rotation. */
+  const newIndexKey = (f: { dir: string; configPath: string }) => {
+    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
+    editConfig(f.configPath, (y) =>
+      y.replace(
+        '  index:\n    provider: file\n    path: keys/index.key\n',
+        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
+      ),
+    );
+  };
+
   it('rewraps every subject key under a new root; the old root can then be retired', async () => {
     const f = await fixture();
     const before = await f.rt.rotation.status();
@@ -170,13 +181,7 @@ describe('key rotation', () => {
   it('rotates the blind-index key; lookups work during and after', async () => {
     const f = await fixture(12);
     await f.rt.close();
-    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
-    editConfig(f.configPath, (y) =>
-      y.replace(
-        '  index:\n    provider: file\n    path: keys/index.key\n',
-        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
-      ),
-    );
+    newIndexKey(f);
     const rt = await f.open();
     // During the rotation: old tokens are still found through the retired version.
     expect(await rt.vault.search(operator, 'phone', f.customers[0]!.mobile, 'customer-service')).toHaveLength(
@@ -209,13 +214,7 @@ describe('key rotation', () => {
     await record(f.rt, 'withdraw');
     await record(f.rt, 'grant');
     await f.rt.close();
-    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
-    editConfig(f.configPath, (y) =>
-      y.replace(
-        '  index:\n    provider: file\n    path: keys/index.key\n',
-        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
-      ),
-    );
+    newIndexKey(f);
     const rt = await f.open();
     await rt.rotation.rotateIndex();
     await record(rt, 'withdraw');
@@ -255,13 +254,7 @@ describe('key rotation', () => {
     expect(again).toMatchObject({ subjectId: f.ids[0], created: false });
     // A new index version takes the suite of its day.
     await rt.close();
-    createKeyFile(join(f.dir, 'keys', 'index-2.key'));
-    editConfig(f.configPath, (y) =>
-      y.replace(
-        '  index:\n    provider: file\n    path: keys/index.key\n',
-        '  index:\n    provider: file\n    path: keys/index-2.key\n    version: 2\n  retiredIndexes:\n    - provider: file\n      path: keys/index.key\n      version: 1\n',
-      ),
-    );
+    newIndexKey(f);
     const rt2 = await f.open();
     expect(await rt2.store.rotations.indexSuite(1)).toBe('aes-256-gcm');
     expect(await rt2.store.rotations.indexSuite(2)).toBe('sm4-gcm');
