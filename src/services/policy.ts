@@ -49,7 +49,13 @@ export class PolicyService {
     return policyScope(this.#o.datamap);
   }
 
-  /** Publishes the configured data map's policy if it differs from the latest version. */
+  /**
+   * Publishes the configured data map's policy if it differs from the latest version. Only the
+   * latest counts: a data map that returns to an older version's content publishes a new version
+   * (v1, v2, then v3 with v1's fingerprint), diffed against the one before it, because customers
+   * who consented under v2 were told v2's terms and must be told of the change back (R5, R6).
+   * Fingerprints repeat across versions (migration 0014); the number identifies a version.
+   */
   async publish(): Promise<PublishOutcome> {
     const scope = this.currentScope();
     const fingerprint = policyFingerprint(scope);

@@ -81,6 +81,45 @@ describe('custodian policy', () => {
     expect(v1.stdout).not.toContain('SMS marketing');
   });
 
+  it('publishes a return to older content as a new version (v3 = v1), diffed against v2', async () => {
+    // Continues from the test above: v1 is the template, v2 adds the SMS marketing recipient.
+    const versions = () =>
+      runCli(['policy', 'versions', '--json'], { cwd }).then(
+        (r) => JSON.parse(r.stdout) as { number: number; fingerprint: string }[],
+      );
+    const [v1, v2] = await versions();
+    expect([v1?.number, v2?.number]).toEqual([1, 2]);
+    const path = join(cwd, 'custodian.yaml');
+    const yaml = readFileSync(path, 'utf8');
+    const start = yaml.indexOf('    - id: sms-marketing\n');
+    expect(start).toBeGreaterThan(0);
+    const end = yaml.indexOf('    - id:', start + 1);
+    writeFileSync(path, yaml.slice(0, start) + yaml.slice(end));
+
+    // Refused by the unique fingerprint before migration 0014, which also stopped `serve` starting.
+    const third = await runCli(['policy', 'publish', '--json'], { cwd });
+    expect(third.code).toBe(0);
+    const published = JSON.parse(third.stdout) as { fingerprint: string };
+    expect(published).toMatchObject({
+      number: 3,
+      created: true,
+      // Removing a recipient narrows processing: nobody is asked again (R5).
+      requiresReconsent: false,
+      reconsentPurposes: [],
+    });
+    // The same content as v1 (the listing shows 12 hex digits of the fingerprint).
+    expect(published.fingerprint.slice(0, 12)).toBe(v1!.fingerprint);
+    expect(JSON.parse((await runCli(['policy', 'publish', '--json'], { cwd })).stdout)).toMatchObject({
+      number: 3,
+      created: false,
+    });
+    expect((await versions()).map((v) => v.number)).toEqual([1, 2, 3]);
+    const diff = await runCli(['policy', 'diff', '2', '3', '--lang', 'en'], { cwd });
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain('An SMS marketing provider');
+    expect(diff.stdout).toContain('No re-consent needed');
+  });
+
   it('writes a storefront QR code as PNG and SVG', async () => {
     const r = await runCli(['policy', 'qr', '--url', 'https://shop.example/privacy/policy', '--out', 'qr'], {
       cwd,

@@ -241,7 +241,9 @@ export function lintDatamap(map: Datamap): LintFinding[] {
           );
         }
       }
-      if (field.description === undefined) {
+      // A blank description says nothing, and the policy scope drops it (src/domain/policy/scope.ts),
+      // so the notice would state no necessity or impact at all (R6, PIPL Art. 30): treat it as missing.
+      if ((field.description?.trim() ?? '') === '') {
         add(
           'sensitive-without-necessity',
           `${at}.description`,

@@ -1,7 +1,8 @@
 /**
- * Policy versions: the scope and its fingerprint (a new fingerprint means a new version), the
- * diff between two versions, and whether the change widens consent-based processing so that
- * customers must consent again before it applies (PIPL Art. 14 para 2; NDSR Art. 22(4); R5).
+ * Policy versions: the scope and its fingerprint (a fingerprint other than the latest version's
+ * means a new version, even one an older version had), the diff between two versions, and whether
+ * the change widens consent-based processing so that customers must consent again before it
+ * applies (PIPL Art. 14 para 2; NDSR Art. 22(4); R5).
  */
 
 import type { FieldView, LegalBasis, RecipientRole, SeparateConsent } from '../datamap/schema.js';
@@ -785,11 +786,30 @@ function sameRetention(a: ScopeRetention, b: ScopeRetention): boolean {
   return a.keep === b.keep && a.from === b.from && a.then === b.then;
 }
 
-/** Kept longer: a longer period, or the same period counted from a later event than collection. */
+/**
+ * How late each start point of a retention period falls: collection first, the purpose's
+ * fulfilment (an order completed) at or after it, and the customer's last activity last, since it
+ * is open-ended: every visit moves it on.
+ */
+const ANCHOR_ORDER: Readonly<Record<ScopeRetention['from'], number>> = {
+  collection: 0,
+  'purpose-fulfilled': 1,
+  'last-activity': 2,
+};
+
+/**
+ * Kept longer (NDSR Art. 22(4), R5): the period counts from a later or open-ended event, whatever
+ * its length — `3y from collection` → `2y from last activity` keeps a customer who stays active
+ * for ever, and `1y from fulfilment` → `1y from last activity` keeps anyone active after their
+ * order longer. With the same start point, a longer period. With an earlier start point, a longer
+ * period too: the two events can fall on the same day (the last activity was the purchase), and
+ * then only the period decides.
+ */
 function isExtension(from: ScopeRetention, to: ScopeRetention): boolean {
+  const later = ANCHOR_ORDER[to.from] - ANCHOR_ORDER[from.from];
+  if (later > 0) return true;
   const before = durationDays(from.keep);
   const after = durationDays(to.keep);
   if (before === undefined || after === undefined) return from.keep !== to.keep;
-  if (after !== before) return after > before;
-  return from.from === 'collection' && to.from !== 'collection';
+  return after > before;
 }

@@ -13,6 +13,7 @@ import { auditRetention } from './0010-audit-retention.js';
 import { exportReceiver } from './0011-export-receiver.js';
 import { dropUnusedKeyIndex } from './0012-drop-unused-key-index.js';
 import { indexRoots } from './0013-index-roots.js';
+import { nonUniquePolicyFingerprint } from './0014-policy-fingerprint.js';
 
 /**
  * Migrations live in code (no folder scan), so the packaged CLI carries them. Names sort in
@@ -35,6 +36,7 @@ export function migrationProvider(types: ColumnTypes): MigrationProvider {
         '0011-export-receiver': exportReceiver(),
         '0012-drop-unused-key-index': dropUnusedKeyIndex(),
         '0013-index-roots': indexRoots(),
+        '0014-policy-fingerprint': nonUniquePolicyFingerprint(),
       });
     },
   };

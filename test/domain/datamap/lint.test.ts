@@ -158,6 +158,14 @@ describe('datamap lint: details', () => {
     expect(findings).toEqual([]);
   });
 
+  it('treats a blank description of a sensitive field as missing: the policy drops it (R6)', () => {
+    for (const blank of ['', '   ', '\n\t']) {
+      expect(lintAfter((raw) => (field(raw, 'customs', 'nationalId').description = blank))).toEqual([
+        ['sensitive-without-necessity', FIELD('customs', 'nationalId', 'description')],
+      ]);
+    }
+  });
+
   it('treats blind-index as encrypted', () => {
     expect(lintAfter((raw) => (field(raw, 'customs', 'nationalId').protection = 'blind-index'))).toEqual([]);
   });

@@ -289,6 +289,77 @@ describe('diffPolicies', () => {
     expect(contract.widensConsentScope).toBe(false);
   });
 
+  describe('a retention period counted from another event (NDSR Art. 22(4), R5)', () => {
+    /** The example's scope with profile.birthDate (used by marketing, on consent) kept `keep` from `from`. */
+    const birthDateKept = (keep: string, from: 'collection' | 'last-activity' | 'purpose-fulfilled') =>
+      scopeAfter((m) => {
+        const retention = m.collections['profile']!.fields['birthDate']!.retention;
+        retention.keep = keep;
+        retention.from = from;
+      });
+    const retentionDiff = (before: PolicyScope, after: PolicyScope) => {
+      const diff = diffPolicies(before, after);
+      return {
+        changes: diff.retentionChanged.map((r) => [
+          r.from.keep,
+          r.from.from,
+          r.to.keep,
+          r.to.from,
+          r.extended,
+        ]),
+        reconsent: diff.reconsent,
+        widens: diff.widensConsentScope,
+      };
+    };
+    const marketingAgain = [
+      { reason: 'retention-extended', purpose: 'marketing', subject: 'profile.birthDate' },
+    ];
+
+    it('is longer when it starts at the open-ended last activity, even with a shorter period', () => {
+      expect(retentionDiff(birthDateKept('3y', 'collection'), birthDateKept('2y', 'last-activity'))).toEqual({
+        changes: [['3y', 'collection', '2y', 'last-activity', true]],
+        reconsent: marketingAgain,
+        widens: true,
+      });
+    });
+
+    it('is longer when it moves from the purpose being fulfilled to the last activity, same period', () => {
+      expect(
+        retentionDiff(birthDateKept('1y', 'purpose-fulfilled'), birthDateKept('1y', 'last-activity')),
+      ).toEqual({
+        changes: [['1y', 'purpose-fulfilled', '1y', 'last-activity', true]],
+        reconsent: marketingAgain,
+        widens: true,
+      });
+    });
+
+    it('is not longer when the period shrinks from the same start, or the start moves earlier', () => {
+      expect(
+        retentionDiff(birthDateKept('3y', 'last-activity'), birthDateKept('1y', 'last-activity')),
+      ).toEqual({
+        changes: [['3y', 'last-activity', '1y', 'last-activity', false]],
+        reconsent: [],
+        widens: false,
+      });
+      expect(retentionDiff(birthDateKept('2y', 'last-activity'), birthDateKept('2y', 'collection'))).toEqual({
+        changes: [['2y', 'last-activity', '2y', 'collection', false]],
+        reconsent: [],
+        widens: false,
+      });
+      expect(
+        retentionDiff(birthDateKept('3y', 'last-activity'), birthDateKept('1y', 'purpose-fulfilled')).widens,
+      ).toBe(false);
+    });
+
+    it('is longer when the start moves earlier but the period grows (the two events can coincide)', () => {
+      expect(retentionDiff(birthDateKept('1y', 'last-activity'), birthDateKept('2y', 'collection'))).toEqual({
+        changes: [['1y', 'last-activity', '2y', 'collection', true]],
+        reconsent: marketingAgain,
+        widens: true,
+      });
+    });
+  });
+
   it('requires re-consent for any new transfer abroad (Art. 39, R28)', () => {
     const diff = diffPolicies(
       base,
