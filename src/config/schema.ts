@@ -128,7 +128,10 @@ const logSchema = z.strictObject({
 const notifySchema = z.strictObject({
   webhook: z
     .strictObject({
-      url: z.url({ protocol: /^https?$/ }),
+      /** https; plain http only to this machine, since the secret goes with every alert. */
+      url: z
+        .url({ protocol: /^https?$/ })
+        .refine(secureOrLoopback, 'an https URL (http only to 127.0.0.1 or localhost)'),
       /** Sent as `Authorization: Bearer …`; use `${env:NAME}`. */
       secret: z.string().min(1).optional(),
       timeoutMs: z.number().int().positive().max(60_000).default(5_000),
@@ -138,7 +141,10 @@ const notifySchema = z.strictObject({
     .strictObject({
       host: z.string().min(1),
       port: port.default(587),
-      /** Implicit TLS (port 465); otherwise STARTTLS is required unless `requireTls` is false. */
+      /**
+       * Implicit TLS (port 465); otherwise STARTTLS is required, or with `requireTls: false` used
+       * whenever the server offers it (plain only to a server that offers none).
+       */
       secure: z.boolean().default(false),
       requireTls: z.boolean().default(true),
       user: z.string().min(1).optional(),

@@ -18,7 +18,7 @@ export interface ScanResult {
   /** Entries consumed by this scan. */
   readonly entries: number;
   readonly hits: number;
-  /** Incidents this scan opened (and alerted). */
+  /** Incidents this scan opened (and tried to alert: see `IncidentRecord.alerted`). */
   readonly opened: readonly IncidentRecord[];
   /** The last `seq` consumed. */
   readonly cursor: number;
@@ -41,15 +41,25 @@ export function anomalyRules(config: AnomalyConfig): AnomalyRules {
  * and moves the cursor in one unit of work, then alerts the incidents it opened. The cursor is
  * stored, so a restart neither re-alerts nor skips entries (the rules' sliding windows start
  * empty again after a restart). Where several processes share a database, the cursor moves by
- * compare-and-set, so each entry's hits are recorded by one of them.
+ * compare-and-set, so each entry's hits are recorded by one of them. Hits whose unit of work
+ * fails stay pending and are recorded by the next one; incidents whose alert did not reach every
+ * channel are alerted again at the start of each scan.
  */
 export class AnomalyDetector {
   readonly #o: AnomalyDetectorOptions;
   readonly #rules: AnomalyRuleSet;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** A background scan is queued or running: the timer adds no other behind it. */
+  #busy = false;
   /** The last `seq` the rules have seen. */
   #observed = 0;
+  /**
+   * Hits the rules produced that no unit of work has recorded yet, by the `seq` of the entry that
+   * produced them (ascending). The rules see each entry once, so hits whose unit of work failed
+   * wait here for the next one that moves the cursor over their entry.
+   */
+  #pending: { readonly seq: number; readonly hits: readonly AnomalyHit[] }[] = [];
   /** The failure of the last background scan, if it failed. */
   lastError: unknown;
 
@@ -69,10 +79,15 @@ export class AnomalyDetector {
   start(): void {
     if (!this.#o.config.enabled || this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      this.scan().then(
-        () => (this.lastError = undefined),
-        (error: unknown) => (this.lastError = error),
-      );
+      // A scan slowed down (alert retries, a slow channel) is not joined by a growing queue.
+      if (this.#busy) return;
+      this.#busy = true;
+      this.scan()
+        .then(
+          () => (this.lastError = undefined),
+          (error: unknown) => (this.lastError = error),
+        )
+        .finally(() => (this.#busy = false));
     }, this.#o.config.pollSeconds * 1000);
     this.#timer.unref();
   }
@@ -86,6 +101,9 @@ export class AnomalyDetector {
 
   async #scan(): Promise<ScanResult> {
     const { store } = this.#o;
+    // Incidents recorded earlier whose alert did not reach every channel (a channel was down, or
+    // the process stopped between the commit and the alert) go out again first, oldest first.
+    await this.#o.incidents.alertPending();
     let cursor = await store.incidents.cursor();
     const { size } = await store.audit.head();
     let entries = 0;
@@ -99,38 +117,75 @@ export class AnomalyDetector {
         // the kept log starts, or the detector would stop here for good.
         const { prunedSize } = await store.audit.retention();
         if (cursor >= prunedSize) break;
-        const from = cursor;
-        const moved = await store.transaction((tx) => tx.incidents.advanceCursor(from, prunedSize));
-        cursor = moved ? prunedSize : await store.incidents.cursor();
+        const moved = await this.#commit(cursor, prunedSize);
+        if (moved === undefined) {
+          cursor = await this.#lostCursor();
+          continue;
+        }
+        hitCount += moved.hits;
+        cursor = prunedSize;
+        await this.#alert(moved.opened, opened);
         continue;
       }
-      const hits: AnomalyHit[] = [];
       for (const row of rows) {
-        // A failed unit of work reads these rows again; the windows have seen them already.
+        // A failed unit of work reads these rows again; the windows have seen them already, and
+        // their hits are still pending.
         if (row.seq <= this.#observed) continue;
         this.#observed = row.seq;
         const entry = JSON.parse(row.canonical.toString('utf8')) as AuditEntry;
-        hits.push(...this.#rules.observe(row.seq, entry));
+        const hits = this.#rules.observe(row.seq, entry);
+        if (hits.length > 0) this.#pending.push({ seq: row.seq, hits });
       }
       const next = rows.at(-1)!.seq;
-      const from = cursor;
-      const batch = await store.transaction(async (tx) => {
-        // Another detector on this database got there first: it records these hits, not us.
-        if (!(await tx.incidents.advanceCursor(from, next))) return undefined;
-        return hits.length === 0 ? [] : await this.#o.incidents.record(tx, hits);
-      });
+      const batch = await this.#commit(cursor, next);
       if (batch === undefined) {
-        cursor = await store.incidents.cursor();
+        cursor = await this.#lostCursor();
         continue;
       }
       entries += rows.length;
-      hitCount += hits.length;
+      hitCount += batch.hits;
       cursor = next;
-      if (batch.length > 0) {
-        await this.#o.incidents.alert(batch);
-        opened.push(...batch);
-      }
+      await this.#alert(batch.opened, opened);
     }
     return { entries, hits: hitCount, opened, cursor };
+  }
+
+  /**
+   * Moves the cursor from `from` to `to` and records the pending hits of the entries in between,
+   * in one unit of work. Those hits leave the pending list only once it has committed; undefined
+   * when another detector moved the cursor first.
+   */
+  async #commit(from: number, to: number): Promise<{ hits: number; opened: IncidentRecord[] } | undefined> {
+    // Hits of entries at or below `from` were recorded by whoever moved the cursor past them.
+    this.#drop(from);
+    const hits = this.#pending.filter((p) => p.seq <= to).flatMap((p) => p.hits);
+    const opened = await this.#o.store.transaction(async (tx) => {
+      if (!(await tx.incidents.advanceCursor(from, to))) return undefined;
+      return hits.length === 0 ? [] : await this.#o.incidents.record(tx, hits);
+    });
+    if (opened === undefined) return undefined;
+    this.#drop(to);
+    return { hits: hits.length, opened };
+  }
+
+  /**
+   * Another detector on this database moved the cursor first: it records the hits of the entries
+   * it moved over, not us; ours for later entries stay pending.
+   */
+  async #lostCursor(): Promise<number> {
+    const cursor = await this.#o.store.incidents.cursor();
+    this.#drop(cursor);
+    return cursor;
+  }
+
+  /** Forgets the pending hits of entries at or below `seq`. */
+  #drop(seq: number): void {
+    this.#pending = this.#pending.filter((p) => p.seq > seq);
+  }
+
+  async #alert(batch: readonly IncidentRecord[], opened: IncidentRecord[]): Promise<void> {
+    if (batch.length === 0) return;
+    opened.push(...batch);
+    await this.#o.incidents.alert(batch);
   }
 }

@@ -2,7 +2,7 @@ import type { AnomalyHit } from '../domain/audit/anomaly.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { IncidentEvidence, IncidentRecord, IncidentStatus } from '../store/incidents.js';
 import type { Repositories, Store } from '../store/store.js';
-import type { Notifier } from './notify.js';
+import type { Alert, Notifier } from './notify.js';
 
 export interface IncidentServiceOptions {
   readonly store: Store;
@@ -17,8 +17,10 @@ const SEVERITY_RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, c
 /**
  * Pending incidents opened by anomaly hits. A hit of the same rule and actor within the rule's
  * window folds into the open incident (wider `seq` range, higher count) instead of opening a
- * new one, and each incident alerts once. The review workflow comes later; what it needs — the
- * rule, the actor and role, and PI-free evidence pointing into the audit log — is stored now.
+ * new one. Each incident alerts until every configured channel has taken it (at least once: a
+ * retry reaches the channels that took it before again). The review workflow comes later; what
+ * it needs — the rule, the actor and role, and PI-free evidence pointing into the audit log — is
+ * stored now.
  */
 export class IncidentService {
   readonly #o: IncidentServiceOptions;
@@ -82,42 +84,72 @@ export class IncidentService {
     return opened;
   }
 
-  /** Alerts each newly opened incident through the notifier and marks it alerted. */
-  async alert(incidents: readonly IncidentRecord[]): Promise<void> {
-    for (const incident of incidents) {
-      const e = incident.evidence;
-      await this.#o.notifier.notify({
-        kind: `anomaly.${incident.rule}`,
-        severity: incident.severity === 'critical' ? 'critical' : 'warning',
-        summary: `Anomaly ${incident.rule}: ${incident.actor} (${incident.role}), ${e.count} in ${e.window.start} – ${e.window.end}`,
-        at: incident.detectedAt,
-        details: {
-          incident: incident.id,
-          rule: incident.rule,
-          actor: incident.actor,
-          role: incident.role,
-          count: e.count,
-          firstSeq: e.firstSeq,
-          lastSeq: e.lastSeq,
-          windowStart: e.window.start,
-          windowEnd: e.window.end,
-          ...(e.reasons === undefined
-            ? {}
-            : {
-                reasons: Object.entries(e.reasons)
-                  .map(([reason, n]) => `${reason}:${n}`)
-                  .join(','),
-              }),
-        },
-      });
-      await this.#o.store.incidents.update(incident.id, {
-        evidence: (await this.#o.store.incidents.get(incident.id))?.evidence ?? e,
-        severity: incident.severity,
-        updatedAt: incident.updatedAt,
-        alerted: true,
-      });
+  /**
+   * Alerts each incident through the notifier and marks it alerted once every configured channel
+   * took it; one that a channel refused stays unalerted, for {@link alertPending}. With
+   * `stopOnFailure`, stops at the first incident that is not delivered (the rest would wait on the
+   * same channel). Returns the incidents still unalerted.
+   */
+  async alert(
+    incidents: readonly IncidentRecord[],
+    options: { readonly stopOnFailure?: boolean } = {},
+  ): Promise<IncidentRecord[]> {
+    const undelivered: IncidentRecord[] = [];
+    for (const [index, incident] of incidents.entries()) {
+      const failed = await this.#o.notifier.notify(alertOf(incident));
+      if (failed.length === 0) {
+        await this.#o.store.incidents.markAlerted(incident.id);
+        continue;
+      }
+      undelivered.push(incident);
+      if (options.stopOnFailure === true) {
+        undelivered.push(...incidents.slice(index + 1));
+        break;
+      }
     }
+    return undelivered;
   }
+
+  /**
+   * Alerts again the incidents that are not marked alerted — a channel failed, or the process
+   * stopped between recording and alerting — oldest first, at most `limit`, stopping at the first
+   * that fails again. Returns the incidents still unalerted among them.
+   */
+  async alertPending(limit = RESEND_LIMIT): Promise<IncidentRecord[]> {
+    const pending = await this.#o.store.incidents.unalerted(limit);
+    return pending.length === 0 ? [] : this.alert(pending, { stopOnFailure: true });
+  }
+}
+
+/** Unalerted incidents one scan alerts again. */
+const RESEND_LIMIT = 100;
+
+function alertOf(incident: IncidentRecord): Alert {
+  const e = incident.evidence;
+  return {
+    kind: `anomaly.${incident.rule}`,
+    severity: incident.severity === 'critical' ? 'critical' : 'warning',
+    summary: `Anomaly ${incident.rule}: ${incident.actor} (${incident.role}), ${e.count} in ${e.window.start} – ${e.window.end}`,
+    at: incident.detectedAt,
+    details: {
+      incident: incident.id,
+      rule: incident.rule,
+      actor: incident.actor,
+      role: incident.role,
+      count: e.count,
+      firstSeq: e.firstSeq,
+      lastSeq: e.lastSeq,
+      windowStart: e.window.start,
+      windowEnd: e.window.end,
+      ...(e.reasons === undefined
+        ? {}
+        : {
+            reasons: Object.entries(e.reasons)
+              .map(([reason, n]) => `${reason}:${n}`)
+              .join(','),
+          }),
+    },
+  };
 }
 
 function evidenceOf(hit: AnomalyHit): IncidentEvidence {

@@ -25,14 +25,20 @@ interface AlertLog {
   error(obj: object, msg: string): void;
 }
 
-/** The one nodemailer transport for `notify.smtp`: implicit TLS, or STARTTLS required unless turned off. */
+/**
+ * The one nodemailer transport for `notify.smtp`: implicit TLS, or STARTTLS — required, or with
+ * `requireTls: false` opportunistic: used whenever the server offers it, so the password and the
+ * mail go in clear only to a server that offers no STARTTLS at all. A STARTTLS that is offered but
+ * fails (a bad certificate) fails the send rather than falling back to clear text.
+ */
 export function smtpTransport(smtp: NonNullable<NotifyConfig['smtp']>) {
   return nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
     requireTLS: !smtp.secure && smtp.requireTls,
-    ignoreTLS: !smtp.secure && !smtp.requireTls,
+    ignoreTLS: false,
+    opportunisticTLS: false,
     ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
   });
 }

@@ -44,6 +44,10 @@ export interface IncidentRepository {
   ): Promise<boolean>;
   /** The newest pending incident of `rule` and `actor` whose evidence ends at or after `since`. */
   openFor(rule: string, actor: string, since: string): Promise<IncidentRecord | undefined>;
+  /** Marks an incident alerted, changing nothing else; false when it does not exist. */
+  markAlerted(id: string): Promise<boolean>;
+  /** Incidents not marked alerted, oldest (detection time, then id) first, at most `limit`. */
+  unalerted(limit: number): Promise<IncidentRecord[]>;
   get(id: string): Promise<IncidentRecord | undefined>;
   /** Newest first. */
   list(options?: { readonly status?: IncidentStatus; readonly limit?: number }): Promise<IncidentRecord[]>;

@@ -583,6 +583,30 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         expect((await store.policies.byNumber(before + 1))?.scope).toBe('{"a":1}');
         expect((await store.policies.list()).length).toBeGreaterThanOrEqual(2);
       });
+
+      it('stores a version whose fingerprint an older version has (content reverted, R5)', async () => {
+        const before = (await store.policies.latest())?.number ?? 0;
+        const fingerprint = `fp-${randomUUID()}`;
+        const version = (number: number, fp: string, scope: string) => ({
+          number,
+          fingerprint: fp,
+          scope,
+          publishedAt: t(number % 60),
+          requiresReconsent: false,
+          reconsentPurposes: [],
+        });
+        await store.policies.insert(version(before + 1, fingerprint, '{"v":1}'));
+        await store.policies.insert(version(before + 2, `fp-${randomUUID()}`, '{"v":2}'));
+        // Refused by migration 0003's unique fingerprint; 0014 drops it.
+        await store.transaction((tx) => tx.policies.insert(version(before + 3, fingerprint, '{"v":1}')));
+        expect(await store.policies.latest()).toMatchObject({ number: before + 3, fingerprint });
+        const same = (await store.policies.list()).filter((v) => v.fingerprint === fingerprint);
+        expect(same.map((v) => v.number)).toEqual([before + 1, before + 3]);
+        // The number still identifies a version.
+        await expect(
+          store.transaction((tx) => tx.policies.insert(version(before + 3, fingerprint, '{"v":1}'))),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_CONFLICT' });
+      });
     });
 
     describe('consent ledger repository', () => {
@@ -1023,6 +1047,51 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         ).toBe(false);
         const listed = await store.incidents.list({ status: 'pending' });
         expect(listed.some((i) => i.id === incident.id)).toBe(true);
+      });
+
+      it('lists unalerted incidents oldest first and marks one alerted, changing nothing else', async () => {
+        const actor = `tok-${randomUUID()}`;
+        const at = (minute: number) => `1999-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+        const make = (minute: number, alerted: boolean) => ({
+          id: randomUUID(),
+          status: 'pending' as const,
+          rule: 'off-hours',
+          severity: 'warning',
+          detectedAt: at(minute),
+          updatedAt: at(minute),
+          actor,
+          role: 'operator',
+          evidence: {
+            window: { start: at(minute), end: at(minute) },
+            windowMinutes: 60,
+            count: 1,
+            firstSeq: minute,
+            lastSeq: minute,
+            subjectRefs: [],
+            hits: 1,
+          },
+          alerted,
+        });
+        // Older than anything the other tests store, so they come first.
+        const [late, done, early, middle] = [
+          make(30, false),
+          make(5, true),
+          make(10, false),
+          make(20, false),
+        ];
+        for (const i of [late, done, early, middle]) await store.incidents.insert(i);
+        const ours = (list: readonly { id: string }[]) =>
+          list.map((i) => i.id).filter((id) => [late, done, early, middle].some((i) => i.id === id));
+        expect(ours(await store.incidents.unalerted(100))).toEqual([early.id, middle.id, late.id]);
+        expect((await store.incidents.unalerted(2)).map((i) => i.id)).toEqual([early.id, middle.id]);
+        expect((await store.incidents.unalerted(1))[0]).toEqual(early);
+
+        expect(await store.incidents.markAlerted(middle.id)).toBe(true);
+        expect(await store.incidents.get(middle.id)).toEqual({ ...middle, alerted: true });
+        expect(ours(await store.incidents.unalerted(100))).toEqual([early.id, late.id]);
+        expect(await store.incidents.markAlerted(randomUUID())).toBe(false);
+        for (const i of [early, late]) await store.incidents.markAlerted(i.id);
+        expect(ours(await store.incidents.unalerted(100))).toEqual([]);
       });
 
       it('keeps the detector cursor', async () => {

@@ -59,6 +59,27 @@ export class KyselyIncidentRepository implements IncidentRepository {
     return row && toIncident(row);
   }
 
+  async markAlerted(id: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('incidents')
+      .set({ alerted: 1 })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async unalerted(limit: number): Promise<IncidentRecord[]> {
+    const rows = await this.#db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('alerted', '=', 0)
+      .orderBy('detected_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toIncident);
+  }
+
   async get(id: string): Promise<IncidentRecord | undefined> {
     const row = await this.#db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toIncident(row);
