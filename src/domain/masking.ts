@@ -9,10 +9,19 @@
  */
 
 import type { MaskStyle } from './datamap/taxonomy.js';
-import { findPii, normalizeMobile, parseVirtualNumber, type PiiKind } from './pii/validators.js';
+import { detectPii, maskPiiInText } from './pii/detect.js';
+import {
+  FULL_MASK,
+  maskBankCard,
+  maskEmail,
+  maskIdentifier,
+  maskNationalId,
+  maskPhone,
+} from './pii/validators.js';
 
-/** What `full` masking, and every value too short to mask, shows. Fixed length: it never reveals the length. */
-export const FULL_MASK = '******';
+// The masks for the formats the detector finds live in pii/validators.ts, below pii/detect.ts,
+// so that free-text masking here can use the detector without an import cycle.
+export { FULL_MASK, maskBankCard, maskEmail, maskIdentifier, maskNationalId, maskPhone };
 
 /** Masks `value` for display in the given style (see the module comment for the conventions). */
 export function mask(style: MaskStyle, value: string): string {
@@ -46,38 +55,6 @@ export function mask(style: MaskStyle, value: string): string {
 
 function stars(n: number): string {
   return '*'.repeat(n);
-}
-
-// --- phone ---------------------------------------------------------------------------------------
-
-const LANDLINE_RE = /^(0\d{2,3})[-\s]?(\d{7,8})(?:(?:-|转|ext\.?)(\d{1,6}))?$/i;
-
-/**
- * Phone numbers keep the first 3 and last 4 digits: `13812341234` → `138****1234`.
- *
- * - `+86`/`0086`/`86` prefixes, spaces and hyphens are dropped: `+86 138-1234-1234` → `138****1234`.
- * - Taobao privacy numbers mask the extension too: `18877771111-123` → `188****1111-***`.
- * - Landlines keep the area code and the last 4: `0571-88886666` → `0571-****6666`.
- * - Anything else of at least 11 characters (foreign numbers) keeps the first 3 and last 4;
- *   shorter values become {@link FULL_MASK}.
- */
-export function maskPhone(value: string): string {
-  const virtual = parseVirtualNumber(value);
-  if (virtual !== undefined) {
-    const n = virtual.number;
-    return `${n.slice(0, 3)}****${n.slice(7)}-${stars(virtual.extension.length)}`;
-  }
-  const mobile = normalizeMobile(value);
-  if (mobile !== undefined) return `${mobile.slice(0, 3)}****${mobile.slice(7)}`;
-  const trimmed = value.trim();
-  const landline = LANDLINE_RE.exec(trimmed);
-  if (landline !== null) {
-    const extension = landline[3] === undefined ? '' : `-${stars(landline[3].length)}`;
-    return `${landline[1]!}-****${landline[2]!.slice(-4)}${extension}`;
-  }
-  const compact = Array.from(trimmed.replace(/[\s\-()]/g, ''));
-  if (compact.length < 11) return FULL_MASK;
-  return `${compact.slice(0, 3).join('')}****${compact.slice(-4).join('')}`;
 }
 
 // --- name ----------------------------------------------------------------------------------------
@@ -134,52 +111,7 @@ export function maskName(value: string): string {
   return `${first}***`;
 }
 
-// --- email ---------------------------------------------------------------------------------------
-
-/**
- * Emails keep the first character of the local part and the domain: `zhangsan@example.com` →
- * `z***@example.com`. A one-character local part is hidden entirely (`***@example.com`), since
- * keeping its first character would keep all of it. Values without a usable `@` become
- * {@link FULL_MASK}.
- */
-export function maskEmail(value: string): string {
-  const v = value.trim();
-  const at = v.lastIndexOf('@');
-  if (at < 1 || at === v.length - 1) return FULL_MASK;
-  const local = Array.from(v.slice(0, at));
-  const prefix = local.length >= 2 ? local[0]! : '';
-  return `${prefix}***@${v.slice(at + 1)}`;
-}
-
-// --- national id ---------------------------------------------------------------------------------
-
-/**
- * Resident ids keep the first 3 and last 4 characters and preserve the length, hiding the
- * region and birth date: `110105194912310021` → `110***********0021`. Values shorter than 15
- * characters (the legacy id length) become {@link FULL_MASK}.
- */
-export function maskNationalId(value: string): string {
-  const chars = Array.from(value.replace(/\s/g, ''));
-  if (chars.length < 15) return FULL_MASK;
-  return chars.slice(0, 3).join('') + stars(chars.length - 7) + chars.slice(-4).join('');
-}
-
-// --- bank card -----------------------------------------------------------------------------------
-
-/**
- * Bank cards keep the first 6 (the issuer) and last 4 digits, PCI-style, and preserve the
- * length: `6222021234567893445` → `622202*********3445`. Spaces and hyphens are dropped. Numbers
- * of 8–12 characters show only the last 4 (`****3445`); shorter ones become {@link FULL_MASK}.
- */
-export function maskBankCard(value: string): string {
-  const chars = Array.from(value.replace(/[\s-]/g, ''));
-  if (chars.length >= 13)
-    return chars.slice(0, 6).join('') + stars(chars.length - 10) + chars.slice(-4).join('');
-  if (chars.length >= 8) return `****${chars.slice(-4).join('')}`;
-  return FULL_MASK;
-}
-
-// --- street, date, identifier --------------------------------------------------------------------
+// --- street, date --------------------------------------------------------------------------------
 
 /**
  * Street lines (street, building, house number) are hidden entirely: `文三路 478 号` → `****`.
@@ -200,41 +132,16 @@ export function maskDate(value: string): string {
   return year === undefined ? FULL_MASK : `${year}-**-**`;
 }
 
-/**
- * Opaque identifiers (OAID, buyer_open_uid, member id, nick, passport number) keep the first 2
- * and last 2 characters around a fixed `****`: `AAHk5d9bQ3xZ` → `AA****xZ`. Values shorter than
- * 10 characters would show too much of themselves and become {@link FULL_MASK}.
- */
-export function maskIdentifier(value: string): string {
-  const chars = Array.from(value.trim());
-  if (chars.length < 10) return FULL_MASK;
-  return `${chars.slice(0, 2).join('')}****${chars.slice(-2).join('')}`;
-}
-
 // --- free text -----------------------------------------------------------------------------------
 
-const STYLE_FOR_KIND: Readonly<Record<PiiKind, MaskStyle>> = {
-  mobile: 'phone',
-  'virtual-number': 'phone',
-  'national-id': 'national-id',
-  'bank-card': 'bank-card',
-  email: 'email',
-};
-
 /**
- * Masks the mobile numbers, privacy numbers, resident ids, bank cards and email addresses that
- * {@link findPii} finds inside a text, each in its own style, and leaves the rest of the text as
- * it is: `请联系13800138000` → `请联系138****8000`. Names and street addresses written in prose
- * are not recognised.
+ * Masks the personal information that {@link detectPii} finds inside a text (mobiles, privacy
+ * numbers, resident ids, bank cards, emails, USCCs and passport-like numbers), each in its own
+ * style, and leaves the rest of the text as it is: `请联系13800138000` → `请联系138****8000`.
+ * Every candidate is masked, however low its confidence (a Luhn-valid order number is masked
+ * like a card): over-masking a display is safe. Full-width digits and spaced ids are masked too.
+ * Names and street addresses written in prose are not recognised.
  */
 export function maskFreeText(value: string): string {
-  const matches = findPii(value);
-  if (matches.length === 0) return value;
-  let out = '';
-  let last = 0;
-  for (const m of matches) {
-    out += value.slice(last, m.start) + mask(STYLE_FOR_KIND[m.kind], m.value);
-    last = m.end;
-  }
-  return out + value.slice(last);
+  return maskPiiInText(value, detectPii(value, { minConfidence: 0 }));
 }

@@ -79,6 +79,26 @@ describe('mask: the documented examples', () => {
   });
 });
 
+describe('mask: free text is masked with the context-aware detector', () => {
+  it.each<[string, string]>([
+    ['请打电话１３８００１３８０００', '请打电话138****8000'],
+    ['身份证110105 19491231 002X', '身份证110***********002X'],
+    ['身份证１１０１０５１９４９１２３１００２Ｘ', '身份证110***********002X'],
+    ['邮箱ｚｈａｎｇｓａｎ＠ｑｑ．ｃｏｍ', '邮箱z***@qq.com'],
+    ['邮箱zhangsan＠qq.com', '邮箱z***@qq.com'],
+    ['订单没收到，13800138000', '订单没收到，138****8000'],
+    ['加vx13800138000', '加vx138****8000'],
+    ['护照号E12345678', '护照号******'],
+  ])('%j → %j', (input, expected) => {
+    expect(mask('free-text', input)).toBe(expected);
+  });
+
+  it('masks every candidate, however low its confidence', () => {
+    // A 19-digit Visa-shaped number after 编号 scores far below the detector's default threshold.
+    expect(mask('free-text', '编号4111111111111111110')).toBe('编号411111*********1110');
+  });
+});
+
 describe('mask: values too short to mask', () => {
   it.each<[MaskStyle, string]>([
     ['phone', '110'],

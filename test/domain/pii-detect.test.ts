@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { measurePiiQuality } from '../../bench/pii-quality.js';
+import { screenFreeText } from '../../src/domain/datamap/minimise.js';
 import { CORPUS_TEMPLATES, generateCorpus } from '../../src/domain/pii/corpus.js';
 import {
   applyFreeTextPolicy,
@@ -259,6 +260,92 @@ describe('detectPii: look-alikes', () => {
   });
 });
 
+describe('detectPii: a look-alike word only labels the number written against it', () => {
+  const MOBILE = '13800138000';
+
+  it('finds a mobile after a look-alike word when other words stand between them', () => {
+    for (const text of [
+      '订单没收到，13800138000',
+      '订单发错了13800138000',
+      '已付款，13800138000',
+      '价格太贵了，13800138000',
+      '送货时间：周末，13800138000',
+      '单号呢？13800138000',
+    ]) {
+      const masked = text.replace(MOBILE, '138****8000');
+      expect(found(text), text).toEqual([['mobile', MOBILE]]);
+      expect(applyFreeTextPolicy(text, { declared: [], policy: 'mask' }).text, text).toBe(masked);
+      expect(applyFreeTextPolicy(text, { declared: [], policy: 'reject' }).action, text).toBe('rejected');
+      expect(screenFreeText({ pii: 'mask', declares: [] }, text), text).toEqual({
+        action: 'masked',
+        value: masked,
+        types: ['mobile'],
+      });
+    }
+  });
+
+  it('finds a bank card after a look-alike word when other words stand between them', () => {
+    const text = `订单没收到，${CARD19}`;
+    expect(found(text)).toEqual([['bank-card', CARD19]]);
+    expect(applyFreeTextPolicy(text, { declared: [], policy: 'mask' }).text).toBe(
+      '订单没收到，622202*********3445',
+    );
+    expect(screenFreeText({ pii: 'reject', declares: [] }, text)).toEqual({
+      action: 'rejected',
+      types: ['bank-card'],
+    });
+  });
+
+  it('ignores a look-alike word after a value unless it touches it', () => {
+    const text = '13800138000，快递放门口';
+    expect(found(text)).toEqual([['mobile', MOBILE]]);
+    expect(only(text).confidence).toBe(only(MOBILE).confidence);
+    expect(applyFreeTextPolicy(text, { declared: [], policy: 'mask' }).text).toBe('138****8000，快递放门口');
+  });
+
+  it('still takes a number written right after 订单 or 单号 for an order number', () => {
+    const order = luhnNumber('62', 19);
+    expect(found(order)).toEqual([['bank-card', order]]);
+    for (const text of [
+      `订单${order}`,
+      `订单号：${order}`,
+      `订单号 ${order}`,
+      `订单号为${order}`,
+      `单号是${order}`,
+      `订单#${order}`,
+      `单号：${order}，还没到`,
+      `订单没收到，订单号：${order}`,
+    ]) {
+      expect(found(text), text).toEqual([]);
+      expect(applyFreeTextPolicy(text, { declared: [], policy: 'reject' }).action, text).toBe('clean');
+    }
+  });
+});
+
+describe('detectPii: WeChat ids written as the mobile', () => {
+  it('finds a mobile right after vx, wx, V, weixin or wechat', () => {
+    for (const text of [
+      '加vx13800138000',
+      '加wx13800138000',
+      '加V13800138000 备注',
+      '微信：wx13800138000',
+      '加weixin13800138000',
+      'wechat13800138000',
+    ]) {
+      expect(found(text), text).toEqual([['mobile', '13800138000']]);
+      expect(applyFreeTextPolicy(text, { declared: [], policy: 'mask' }).text, text).toBe(
+        text.replace('13800138000', '138****8000'),
+      );
+    }
+  });
+
+  it('still ignores digits inside other letter codes', () => {
+    expect(found('快递SF13800138000')).toEqual([]);
+    expect(found('会员VIP13800138000')).toEqual([]);
+    expect(found('货号AV13800138000')).toEqual([]);
+  });
+});
+
 describe('detectPii: options', () => {
   const text = `手机13812345678，卡号${CARD19}`;
 
@@ -279,6 +366,13 @@ describe('detectPii: options', () => {
     const began = performance.now();
     expect(detectPii(text)).toHaveLength(10000);
     expect(performance.now() - began).toBeLessThan(5000);
+  });
+
+  it('returns for 400,000 dots and hyphens inside an email-shaped match', () => {
+    for (const run of ['-'.repeat(400_000), '.-'.repeat(200_000)]) {
+      expect(detectPii(`a@b.${run}c`)).toEqual([]);
+      expect(found(`邮箱zhangsan@qq.com，a@b.${run}c`)).toEqual([['email', 'zhangsan@qq.com']]);
+    }
   });
 
   it('returns nothing for text without digits or @', () => {

@@ -364,6 +364,13 @@ describe('findPii', () => {
     expect(performance.now() - start).toBeLessThan(1000);
   });
 
+  it('returns for 400,000 dots and hyphens inside an email-shaped match', () => {
+    for (const run of ['-'.repeat(400_000), '.-'.repeat(200_000)]) {
+      expect(findPii(`a@b.${run}c`)).toEqual([]);
+      expect(findPii(`邮箱zhangsan@qq.com，a@b.${run}c`).map((m) => m.value)).toEqual(['zhangsan@qq.com']);
+    }
+  });
+
   it('prefers the longer and more specific match', () => {
     expect(findPii('13800138000@163.com').map((m) => m.kind)).toEqual(['email']);
     expect(findPii('tel:13800138000-1234').map((m) => m.kind)).toEqual(['virtual-number']);

@@ -19,21 +19,26 @@
  *    long inputs); adjacent words are joined to recognise terms such as 身份证号 (segmented as
  *    身份|证|号). The nearest term within a short window decides: a term for the candidate's type
  *    (手机, 身份证, 卡号 …) raises the confidence, a look-alike label (订单号, 运单号, 编号,
- *    金额, ¥, 时间 …) lowers it. Topic words (物流, 快递) only count when they label the number
- *    directly, so `物流没动，有事打13812345678` still finds the mobile.
+ *    金额, ¥, 时间 …) lowers it. A look-alike only counts when it labels the number directly:
+ *    before it with nothing but separators between (`订单号：…`, `单号是…`), or right after it
+ *    (`99元`). So `订单没收到，13812345678` and `物流没动，有事打13812345678` still find the mobile.
  * 3. **Overlaps.** The longest candidate wins (a privacy number over the mobile inside it, a
  *    19-digit card over a 16-digit prefix), then the most confident.
  *
  * Nothing here returns a value in clear: a finding carries its span and its masked form
- * (masking.ts); callers that need the value slice the text themselves.
+ * (masking.ts conventions); callers that need the value slice the text themselves.
  */
 
-import { maskBankCard, maskEmail, maskIdentifier, maskNationalId, maskPhone } from '../masking.js';
 import {
   isEmail,
   isValidResidentId,
   isValidUscc,
   luhnValid,
+  maskBankCard,
+  maskEmail,
+  maskIdentifier,
+  maskNationalId,
+  maskPhone,
   RESIDENT_ID_PROVINCE_PREFIXES,
 } from './validators.js';
 
@@ -221,7 +226,24 @@ const SCAN_ID_OPTIONS = { earliest: '1900-01-01', today: '2099-12-31' } as const
 /** Birth years of living customers; ids outside keep a lower (still reportable) confidence. */
 const PLAUSIBLE_BIRTH_YEARS = [1910, 2030] as const;
 /** Letters that may label a number directly (`tel13812345678`, `ID110105…`). */
-const LETTER_LABELS = new Set(['tel', 'phone', 'mobile', 'mob', 'cell', 'no', 'id', 'card', 'sfz', 'acct']);
+const LETTER_LABELS = new Set([
+  'tel',
+  'phone',
+  'mobile',
+  'mob',
+  'cell',
+  'no',
+  'id',
+  'card',
+  'sfz',
+  'acct',
+  // WeChat ids are often the mobile itself: `加vx138…`, `wx138…`, `加V138…`.
+  'v',
+  'vx',
+  'wx',
+  'weixin',
+  'wechat',
+]);
 
 function mobileBase(core: string): number {
   return MOBILE_NETWORKS.has(core.slice(0, 3)) ? 0.85 : 0.6;
@@ -418,6 +440,13 @@ function mobileAt(
   return { start, core, base };
 }
 
+/** `m` without its trailing dots and hyphens; a loop, since `/[.-]+$/` is quadratic on long runs. */
+function trimEmailTail(m: string): string {
+  let end = m.length;
+  while (end > 0 && (m[end - 1] === '.' || m[end - 1] === '-')) end--;
+  return m.slice(0, end);
+}
+
 const EMAIL_SCAN =
   /(?<![A-Za-z0-9_%+.-])[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 const PASSPORT_SCAN = /(?<![A-Za-z0-9])(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7})(?![A-Za-z0-9])/g;
@@ -427,7 +456,7 @@ const USCC_AUTHORITIES = new Set('123456789ANY');
 function textCandidates(s: string): Candidate[] {
   const out: Candidate[] = [];
   for (const m of s.matchAll(EMAIL_SCAN)) {
-    const value = m[0].replace(/[.-]+$/, '');
+    const value = trimEmailTail(m[0]);
     if (isEmail(value)) {
       out.push({
         type: 'email',
@@ -643,6 +672,12 @@ function partialHit(segment: { readonly text: string; readonly index: number }):
   return undefined;
 }
 
+/**
+ * Between a look-alike label and the number it names, only separators: `订单号：6222…`,
+ * `单号是6222…`. A look-alike word with other words in between (`订单没收到，138…`) names nothing.
+ */
+const LABEL_GAP = /^[\s:：#＃是为]*$/;
+
 /** After a term: a number of its own follows (`订单4667…`, `手机：139…`), which the term labels. */
 const LABELS_NEXT = /^[\s:：#＃是为]{0,2}[0-9A-Za-z+]/;
 
@@ -671,13 +706,17 @@ function score(s: string, c: Candidate, hits: readonly Hit[]): Scored {
     let distance: number;
     if (hit.end <= c.start) {
       const gap = c.start - hit.end;
+      const between = s.slice(hit.end, c.start);
       // A term labels the nearest number after it: not ours when another number lies between.
-      if (gap > hit.term.before || /\d/.test(s.slice(hit.end, c.start))) continue;
+      if (gap > hit.term.before || /\d/.test(between)) continue;
+      if (category === 'lookalike' && !LABEL_GAP.test(between)) continue;
       distance = gap;
     } else if (hit.start >= c.end) {
       const gap = hit.start - c.end;
       if (
         gap > hit.term.after ||
+        // A look-alike word after a value only labels it when it touches it (`99元`).
+        (category === 'lookalike' && gap > 0) ||
         /\d/.test(s.slice(c.end, hit.start)) ||
         LABELS_NEXT.test(s.slice(hit.end, hit.end + 4))
       ) {

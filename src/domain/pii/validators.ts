@@ -1,7 +1,8 @@
 /**
  * Pure validators for the Chinese personal-information formats a Tmall merchant handles
  * (regulation.md §9, rules R30 and R32), plus {@link findPii}, a scanner that finds these
- * formats inside free text (buyer messages, service notes).
+ * formats inside free text (buyer messages, service notes), and the display masks of these
+ * formats (import them from masking.ts, which re-exports them).
  *
  * Everything here is plain TypeScript with no I/O and no clock reads, except where a function
  * documents a default of "today" (resident id birth dates must not lie in the future).
@@ -399,6 +400,13 @@ const PATTERNS: readonly Pattern[] = [
   },
 ];
 
+/** `s` without its trailing dots and hyphens; a loop, since `/[.-]+$/` is quadratic on long runs. */
+function trimTrailingDotsAndHyphens(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '.' || s[end - 1] === '-')) end--;
+  return s.slice(0, end);
+}
+
 /**
  * Finds mobile numbers, privacy numbers, resident ids, bank cards and email addresses inside
  * free text, using the validators above to discard look-alikes (order numbers, tracking numbers,
@@ -414,7 +422,7 @@ export function findPii(text: string): PiiMatch[] {
     for (const m of text.matchAll(pattern.re)) {
       let value = m[0];
       const start = m.index;
-      if (pattern.kind === 'email') value = value.replace(/[.-]+$/, '');
+      if (pattern.kind === 'email') value = trimTrailingDotsAndHyphens(value);
       let accepted = pattern.accept(value);
       if (!accepted && pattern.kind === 'bank-card' && /[ -]\d{1,3}$/.test(value)) {
         // `6212 3456 7890 1232 12件`: retry without the short trailing group.
@@ -433,4 +441,97 @@ export function findPii(text: string): PiiMatch[] {
     end = c.end;
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Display masks of these formats (GB/T 35273-2020 7.2; conventions in masking.ts). They live
+// here, below detect.ts, so that masking.ts can mask free text with detectPii without an import
+// cycle; masking.ts re-exports them and is where callers import them from.
+// ---------------------------------------------------------------------------------------------
+
+/** What `full` masking, and every value too short to mask, shows. Fixed length: it never reveals the length. */
+export const FULL_MASK = '******';
+
+function stars(n: number): string {
+  return '*'.repeat(n);
+}
+
+const LANDLINE_RE = /^(0\d{2,3})[-\s]?(\d{7,8})(?:(?:-|转|ext\.?)(\d{1,6}))?$/i;
+
+/**
+ * Phone numbers keep the first 3 and last 4 digits: `13812341234` → `138****1234`.
+ *
+ * - `+86`/`0086`/`86` prefixes, spaces and hyphens are dropped: `+86 138-1234-1234` → `138****1234`.
+ * - Taobao privacy numbers mask the extension too: `18877771111-123` → `188****1111-***`.
+ * - Landlines keep the area code and the last 4: `0571-88886666` → `0571-****6666`.
+ * - Anything else of at least 11 characters (foreign numbers) keeps the first 3 and last 4;
+ *   shorter values become {@link FULL_MASK}.
+ */
+export function maskPhone(value: string): string {
+  const virtual = parseVirtualNumber(value);
+  if (virtual !== undefined) {
+    const n = virtual.number;
+    return `${n.slice(0, 3)}****${n.slice(7)}-${stars(virtual.extension.length)}`;
+  }
+  const mobile = normalizeMobile(value);
+  if (mobile !== undefined) return `${mobile.slice(0, 3)}****${mobile.slice(7)}`;
+  const trimmed = value.trim();
+  const landline = LANDLINE_RE.exec(trimmed);
+  if (landline !== null) {
+    const extension = landline[3] === undefined ? '' : `-${stars(landline[3].length)}`;
+    return `${landline[1]!}-****${landline[2]!.slice(-4)}${extension}`;
+  }
+  const compact = Array.from(trimmed.replace(/[\s\-()]/g, ''));
+  if (compact.length < 11) return FULL_MASK;
+  return `${compact.slice(0, 3).join('')}****${compact.slice(-4).join('')}`;
+}
+
+/**
+ * Emails keep the first character of the local part and the domain: `zhangsan@example.com` →
+ * `z***@example.com`. A one-character local part is hidden entirely (`***@example.com`), since
+ * keeping its first character would keep all of it. Values without a usable `@` become
+ * {@link FULL_MASK}.
+ */
+export function maskEmail(value: string): string {
+  const v = value.trim();
+  const at = v.lastIndexOf('@');
+  if (at < 1 || at === v.length - 1) return FULL_MASK;
+  const local = Array.from(v.slice(0, at));
+  const prefix = local.length >= 2 ? local[0]! : '';
+  return `${prefix}***@${v.slice(at + 1)}`;
+}
+
+/**
+ * Resident ids keep the first 3 and last 4 characters and preserve the length, hiding the
+ * region and birth date: `110105194912310021` → `110***********0021`. Values shorter than 15
+ * characters (the legacy id length) become {@link FULL_MASK}.
+ */
+export function maskNationalId(value: string): string {
+  const chars = Array.from(value.replace(/\s/g, ''));
+  if (chars.length < 15) return FULL_MASK;
+  return chars.slice(0, 3).join('') + stars(chars.length - 7) + chars.slice(-4).join('');
+}
+
+/**
+ * Bank cards keep the first 6 (the issuer) and last 4 digits, PCI-style, and preserve the
+ * length: `6222021234567893445` → `622202*********3445`. Spaces and hyphens are dropped. Numbers
+ * of 8–12 characters show only the last 4 (`****3445`); shorter ones become {@link FULL_MASK}.
+ */
+export function maskBankCard(value: string): string {
+  const chars = Array.from(value.replace(/[\s-]/g, ''));
+  if (chars.length >= 13)
+    return chars.slice(0, 6).join('') + stars(chars.length - 10) + chars.slice(-4).join('');
+  if (chars.length >= 8) return `****${chars.slice(-4).join('')}`;
+  return FULL_MASK;
+}
+
+/**
+ * Opaque identifiers (OAID, buyer_open_uid, member id, nick, passport number) keep the first 2
+ * and last 2 characters around a fixed `****`: `AAHk5d9bQ3xZ` → `AA****xZ`. Values shorter than
+ * 10 characters would show too much of themselves and become {@link FULL_MASK}.
+ */
+export function maskIdentifier(value: string): string {
+  const chars = Array.from(value.trim());
+  if (chars.length < 10) return FULL_MASK;
+  return `${chars.slice(0, 2).join('')}****${chars.slice(-2).join('')}`;
 }
