@@ -166,6 +166,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const nonces = new PooledNonceSource();
     const roles = resolveRoles({ ...config.access.roles, ...options.roles });
     const policy = new AccessPolicy(config.datamap, roles);
+    const scrubs = new ScrubRetry(() => store.scrub(), logger);
     const vault: Vault = new Vault({
       store,
       keyring,
@@ -177,6 +178,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       now,
       nonces,
       afterErase: () => store.scrub(),
+      afterEraseFailed: (error) => {
+        logger.warn({ err: safeError(error) }, 'an erasure committed, but its scrub failed; trying again');
+        scrubs.retry();
+      },
       readAudit: (entries) => readAudit.append(entries),
       consent: {
         facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor),
@@ -278,6 +283,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       logger,
       pseudonymize,
       async close() {
+        scrubs.stop();
         await anomalies.stop();
         await auditLog.stop();
         for (const p of providers) await p.close();
@@ -288,5 +294,47 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     for (const p of providers) await p.close().catch(() => undefined);
     if (!options.store) await store.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Scrubs again, in the background, after an erasure's own scrub failed (the WAL still holds the
+ * erased subject's old pages until it is truncated): after 1 s, then twice as long each time up to
+ * a minute, until one succeeds. One timer at most; a later erasure's scrub does the same work.
+ */
+class ScrubRetry {
+  readonly #scrub: () => Promise<void>;
+  readonly #logger: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #delayMs = 1000;
+  #stopped = false;
+
+  constructor(scrub: () => Promise<void>, logger: Logger) {
+    this.#scrub = scrub;
+    this.#logger = logger;
+  }
+
+  retry(): void {
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#attempt(), this.#delayMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #attempt(): Promise<void> {
+    this.#timer = undefined;
+    try {
+      await this.#scrub();
+      this.#delayMs = 1000;
+      this.#logger.info('the scrub after an erasure succeeded on a later try');
+    } catch (error) {
+      this.#delayMs = Math.min(this.#delayMs * 2, 60_000);
+      this.#logger.warn({ err: safeError(error) }, 'the scrub after an erasure failed again; trying later');
+      this.retry();
+    }
   }
 }

@@ -113,8 +113,13 @@ export interface VaultOptions {
   readonly pseudonymize: (subjectId: string) => string;
   readonly now: () => Date;
   readonly nonces?: NonceSource;
-  /** Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). */
+  /**
+   * Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). The
+   * erase has happened whatever it does: if it fails, the erase still returns its receipt and
+   * the failure goes to {@link afterEraseFailed}, whose owner tries again.
+   */
   readonly afterErase?: () => Promise<void>;
+  readonly afterEraseFailed?: (error: unknown) => void;
   /**
    * Group commit for reads and searches, which change nothing (`AuditGroupCommit`): while other
    * reads are in flight, their audit entries are appended together in transactions of their own;
@@ -470,7 +475,12 @@ export class Vault {
       } satisfies ShredReceipt;
     });
     this.#o.keyring.forget(subjectId);
-    await this.#o.afterErase?.();
+    try {
+      await this.#o.afterErase?.();
+    } catch (error) {
+      // Committed is committed: the caller gets the receipt, not an error for a finished erase.
+      this.#o.afterEraseFailed?.(error);
+    }
     return receipt;
   }
 

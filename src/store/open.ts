@@ -7,6 +7,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
+  sql,
   type DatabaseConnection,
   type Driver,
   type SqliteDialectConfig,
@@ -144,9 +145,12 @@ const SCRUB_PAUSE_MS = 5;
  * takes the checkpoint lock without waiting: while another connection — the checkpoint thread, or
  * another process's — holds it, the pragma answers `busy` and truncates nothing, so this asks again.
  */
-async function truncateWal(database: SqliteDatabase.Database): Promise<void> {
+async function truncateWal(db: Kysely<Database>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const [result] = database.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    // Through Kysely, so the pragma waits its turn on the one connection: run beside an open unit
+    // of work (a collect, a read), SQLite refuses it with SQLITE_LOCKED.
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    const [result] = rows;
     if (result === undefined || result.busy === 0) return;
     if (attempt >= SCRUB_ATTEMPTS)
       throw new CustodianError(
@@ -181,16 +185,13 @@ export function openStore(config: DatabaseConfig, options: OpenStoreOptions = {}
         inline(error);
       }
     }
-    return new KyselyStore(
-      'sqlite',
-      new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
-      {
-        scrub: () => truncateWal(database),
-        beforeClose: async () => {
-          await checkpointer?.stop();
-        },
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) });
+    return new KyselyStore('sqlite', db, {
+      scrub: () => truncateWal(db),
+      beforeClose: async () => {
+        await checkpointer?.stop();
       },
-    );
+    });
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize, types: pgTypes });
   // An idle client's error must not crash the process; the next query reports it.

@@ -432,6 +432,53 @@ describe('vault service', () => {
     ).toBe('ERR_SUBJECT_ERASED');
   });
 
+  it('returns the receipt of an erase that runs beside other work, and scrubs the WAL in turn', async () => {
+    const [a, b] = generateCustomers('erase-beside', 2);
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      identities: { oaid: a!.oaid },
+      fields: { name: a!.name },
+      purpose: 'marketing',
+    });
+    // The scrub's checkpoint waits for the collect's unit of work instead of failing beside it.
+    const [erased, collected] = await Promise.allSettled([
+      vault.erase(operator, subjectId),
+      vault.collect(operator, {
+        collection: 'profile',
+        identities: { oaid: b!.oaid },
+        fields: { name: b!.name },
+        purpose: 'marketing',
+      }),
+    ]);
+    expect(erased).toMatchObject({ status: 'fulfilled', value: { subjectId, recordsDeleted: 1 } });
+    expect(collected.status).toBe('fulfilled');
+  });
+
+  it('returns the receipt of a committed erase when its scrub fails, and scrubs again later', async () => {
+    const c = generateCustomers('erase-scrub', 1)[0]!;
+    const { subjectId } = await vault.collect(operator, {
+      collection: 'profile',
+      identities: { oaid: c.oaid },
+      fields: { name: c.name },
+      purpose: 'marketing',
+    });
+    const store = t.store as { scrub: typeof t.store.scrub };
+    let scrubs = 0;
+    const original = t.store.scrub.bind(t.store);
+    store.scrub = () => (++scrubs === 1 ? Promise.reject(new Error('disk busy')) : original());
+    try {
+      const receipt = await vault.erase(operator, subjectId);
+      expect(receipt).toMatchObject({ subjectId, recordsDeleted: 1 });
+      expect(t.logs.some((l) => l.includes('an erasure committed, but its scrub failed'))).toBe(true);
+      // The runtime tries again a second later, in the background.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(scrubs).toBe(2);
+      expect(t.logs.some((l) => l.includes('succeeded on a later try'))).toBe(true);
+    } finally {
+      delete (store as { scrub?: unknown }).scrub;
+    }
+  });
+
   it('cannot decrypt a copy of the data taken before an erase, even with the root key', async () => {
     const c = generateCustomers('backup', 1)[0]!;
     const { subjectId } = await vault.collect(operator, {
