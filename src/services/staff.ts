@@ -188,7 +188,11 @@ let dummyHash: Promise<string> | undefined;
 /** Usernames without an account whose back-off is kept in memory, at most. */
 const MAX_PHANTOMS = 10_000;
 
-/** The failure count after one more failure; a lockout that has run out starts afresh. */
+/**
+ * The failure count after one more failure; a lockout that has run out starts afresh. Only for the
+ * in-memory back-off of usernames without an account: an account's count is raised by the store
+ * (`StaffRepository.recordFailure`), which applies the same rule atomically.
+ */
 function nextFailures(previous: number, maxFailures: number): number {
   return (previous >= maxFailures ? 0 : previous) + 1;
 }
@@ -674,15 +678,20 @@ export class StaffService {
     }
 
     if (totp === undefined || step === null) {
-      const failures = nextFailures(staff.failedAttempts, lockout.maxFailures);
-      const locks = failures >= lockout.maxFailures;
-      const lockedUntil = backOffUntil(at, failures, lockout);
       await this.#d.store.transaction(async (tx) => {
-        await tx.staff.update(staff.id, { failedAttempts: failures, lockedUntil: lockedUntil.toISOString() });
+        // Counted by the database, not from what was read above: other servers on the same
+        // database may be recording failures of this account at the same moment.
+        const recorded = await tx.staff.recordFailure(staff.id, {
+          at: at.toISOString(),
+          maxFailures: lockout.maxFailures,
+          lockedUntil: (n) => backOffUntil(at, n, lockout).toISOString(),
+        });
+        // Undefined only if the row went away since it was read; the attempt is still audited.
+        const failures = recorded?.failedAttempts ?? 0;
         await this.#emit(tx, 'staff.sign-in-failed', at, actor, {
           reason: passwordOk ? (staff.totpSealed === null ? 'mfa-not-enrolled' : 'totp') : 'password',
           failures,
-          locked: locks,
+          locked: failures >= lockout.maxFailures,
         });
       });
       throw invalid();

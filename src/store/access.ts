@@ -35,6 +35,31 @@ export interface StaffRepository {
     patch: Partial<Omit<StaffRecord, 'id' | 'username' | 'createdAt'>>,
     ifTotpSealed?: Buffer,
   ): Promise<boolean>;
+  /**
+   * Records one failed sign-in atomically in the database, so that concurrent failures through
+   * any number of processes each count once: the count goes up by one, or starts again at 1 when
+   * it had reached `maxFailures` and that lockout has run out (`lockedUntil` at or before `at`);
+   * it never goes above `maxFailures`. `lockedUntil` becomes `policy.lockedUntil(count)`, unless a
+   * refusal still running at `at` ends later (a running one is never shortened). Returns the new
+   * count and refusal end, or undefined when no such staff member exists.
+   */
+  recordFailure(id: string, policy: FailurePolicy): Promise<RecordedFailure | undefined>;
+}
+
+/** How {@link StaffRepository.recordFailure} counts a failed sign-in. */
+export interface FailurePolicy {
+  /** When the attempt was made (ISO-8601). */
+  readonly at: string;
+  /** The count that locks the account (`access.lockout.maxFailures`); the count stops there. */
+  readonly maxFailures: number;
+  /** Until when the `failures`-th failure in a row refuses further attempts (ISO-8601). */
+  readonly lockedUntil: (failures: number) => string;
+}
+
+export interface RecordedFailure {
+  /** Failures in a row, this one included. */
+  readonly failedAttempts: number;
+  readonly lockedUntil: string;
 }
 
 export interface SessionRecord {

@@ -307,6 +307,47 @@ describe('staff service', () => {
     expect((await t.store.staff.byId(s.id))?.failedAttempts).toBe(1);
   });
 
+  it('counts every failure when servers sharing the database take guesses at the same moment', async () => {
+    const { staff: s, totp } = await add();
+    // Services of their own over the same store: each has its own in-process queue, as another
+    // server on the same database would.
+    const others = [1, 2].map(
+      () =>
+        new StaffService({
+          store: t.store,
+          access: t.config.access,
+          roles: resolveRoles(),
+          secrets: new StaffSecretBox({ current: { version: 1, key: createSecretKey(randomBytes(32)) } }),
+          now: clock.now,
+        }),
+    );
+    const servers = [staff(), ...others];
+    const wrong = { username: s.username, password: 'not the password', totp: '000000' };
+    const round = async () =>
+      (await Promise.allSettled(servers.map((x) => x.signIn(wrong)))).map((r) =>
+        r.status === 'rejected' ? (r.reason as { code: string }).code : 'signed-in',
+      );
+    expect(await round()).toEqual(Array<string>(3).fill('ERR_AUTH_INVALID'));
+    const record = await t.store.staff.byId(s.id);
+    expect(record?.failedAttempts).toBe(3);
+    expect(Date.parse(record!.lockedUntil!) - clock.now().getTime()).toBe(4 * SECOND);
+    pastBackoff();
+    expect(await round()).toEqual(Array<string>(3).fill('ERR_AUTH_INVALID'));
+    // Six guesses, counted up to maxFailures: the account is locked.
+    expect(await t.store.staff.byId(s.id)).toMatchObject({
+      failedAttempts: 5,
+      lockedUntil: new Date(clock.now().getTime() + 15 * MINUTE).toISOString(),
+    });
+    await expect(
+      staff().signIn({
+        username: s.username,
+        password: PASSWORD,
+        totp: await totpAt(totp.secret, clock.now()),
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_AUTH_LOCKED', details: { retryAfterSeconds: 900 } });
+    expect(await round()).toEqual(Array<string>(3).fill('ERR_AUTH_LOCKED'));
+  });
+
   it('answers for a username without an account as it would for an account: back-off and lockout', async () => {
     const { staff: s } = await add();
     const answers = async (username: string): Promise<string[]> => {

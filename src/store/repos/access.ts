@@ -5,6 +5,8 @@ import type {
   ExportRecord,
   ExportRepository,
   ExportStatus,
+  FailurePolicy,
+  RecordedFailure,
   SessionRecord,
   SessionRepository,
   StaffRecord,
@@ -78,6 +80,44 @@ export class KyselyStaffRepository implements StaffRepository {
     if (ifTotpSealed !== undefined) query = query.where('totp_sealed', '=', ifTotpSealed);
     const result = await query.executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async recordFailure(id: string, policy: FailurePolicy): Promise<RecordedFailure | undefined> {
+    const record = async (db: Kysely<Database>): Promise<RecordedFailure | undefined> => {
+      // The count is raised by the database itself, in a statement that writes before anything is
+      // read: it takes the row lock (PostgreSQL) or the write lock (SQLite) first, so a concurrent
+      // failure from another process waits for this transaction and then counts on from its result.
+      const row = await db
+        .updateTable('staff')
+        .set((eb) => ({
+          failed_attempts: eb
+            .case()
+            .when(
+              eb.and([
+                eb('failed_attempts', '>=', policy.maxFailures),
+                eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', policy.at)]),
+              ]),
+            )
+            .then(eb.lit(1))
+            .when('failed_attempts', '>=', policy.maxFailures)
+            .then(eb.val(policy.maxFailures))
+            .else(eb('failed_attempts', '+', eb.lit(1)))
+            .end(),
+        }))
+        .where('id', '=', id)
+        .returning(['failed_attempts', 'locked_until'])
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const failedAttempts = Number(row.failed_attempts);
+      const wanted = policy.lockedUntil(failedAttempts);
+      // The row is still locked by this transaction: nobody else wrote in between. A refusal that
+      // still runs and ends later than this one (set by a server whose clock is ahead) is kept.
+      const running = row.locked_until !== null && row.locked_until > policy.at ? row.locked_until : null;
+      const lockedUntil = running !== null && running > wanted ? running : wanted;
+      await db.updateTable('staff').set({ locked_until: lockedUntil }).where('id', '=', id).execute();
+      return { failedAttempts, lockedUntil };
+    };
+    return this.#db.isTransaction ? record(this.#db) : this.#db.transaction().execute(record);
   }
 }
 
