@@ -119,6 +119,11 @@ export const ERROR_CODES = {
   ERR_STORE_UNAVAILABLE: { status: 503, title: 'The store is unavailable', exit: 1 },
   ERR_STORE_MIGRATION_FAILED: { status: 500, title: 'A database migration failed', exit: 1 },
   ERR_STORE_CONFLICT: { status: 409, title: 'The write conflicts with existing data', exit: 1 },
+  ERR_STORE_BUSY: {
+    status: 503,
+    title: 'The store is busy with another writer; try again shortly',
+    exit: 1,
+  },
   ERR_KEY_UNAVAILABLE: { status: 503, title: 'A key is unavailable', exit: 1 },
   ERR_KEY_INVALID: { status: 500, title: 'A key is malformed', exit: 2 },
   ERR_KEY_FILE_PERMISSIONS: { status: 500, title: 'A key file is readable by others', exit: 2 },

@@ -86,7 +86,10 @@ export function problemOf(
     const headers: Record<string, string> =
       error.code === 'ERR_AUTH_REQUIRED' || error.code === 'ERR_AUTH_INVALID'
         ? { 'www-authenticate': 'Bearer' }
-        : {};
+        : // Another process holds SQLite's write lock (an import batch): worth asking again soon.
+          error.code === 'ERR_STORE_BUSY'
+          ? { 'retry-after': '1' }
+          : {};
     if (error.status >= 500) request.log.error({ err: safeError(error) }, 'request failed');
     return {
       problem: problemFor(error.code, requestId, { detail: error.message, details: error.details }),

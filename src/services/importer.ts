@@ -131,6 +131,14 @@ const ROW_LEVEL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_CONSENT_WITHDRAWN',
 ]);
 
+/** Transient store failures a batch is written again after; the batch rolled back whole. */
+const RETRIED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_STORE_CONFLICT', 'ERR_STORE_BUSY']);
+/** Tries of one batch, and the first pause between tries (then doubling; with jitter, up to twice that). */
+const WRITE_ATTEMPTS = 4;
+const RETRY_PAUSE_MS = 50;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface WriterOptions {
   readonly source: string;
   readonly recordSource: string;
@@ -162,11 +170,11 @@ export class ImportWriter {
   }
 
   /**
-   * Writes one batch, retrying conflicts. When the vault refuses a row, the batch is written again
-   * in halves, and each half that is refused in halves again, down to the refused rows, which are
-   * rejected with the vault's code. One refused row in a batch of n costs about 2·log₂(n) units
-   * of work instead of n. The halves commit in order, each with its own checkpoint, so a run
-   * killed among them resumes after the last one committed.
+   * Writes one batch, retrying conflicts and a busy store. When the vault refuses a row, the batch
+   * is written again in halves, and each half that is refused in halves again, down to the refused
+   * rows, which are rejected with the vault's code. One refused row in a batch of n costs about
+   * 2·log₂(n) units of work instead of n. The halves commit in order, each with its own checkpoint,
+   * so a run killed among them resumes after the last one committed.
    */
   async write(rows: readonly NormalisedRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -179,9 +187,14 @@ export class ImportWriter {
         return;
       } catch (error) {
         if (!isCustodianError(error)) throw error;
-        // A concurrent writer created the same buyer or imported the same order: try again, the
-        // next attempt sees its rows.
-        if (error.code === 'ERR_STORE_CONFLICT' && attempt < 3) continue;
+        // A concurrent writer created the same buyer or imported the same order (the next attempt
+        // sees its rows), PostgreSQL broke a deadlock, or another process held SQLite's write lock
+        // (`custodian serve` beside this import): the batch rolled back whole, so it is tried
+        // again after a short pause, and the import stops with the code only when that keeps up.
+        if (RETRIED_CODES.has(error.code) && attempt < WRITE_ATTEMPTS) {
+          await pause(RETRY_PAUSE_MS * 2 ** (attempt - 1) * (1 + Math.random()));
+          continue;
+        }
         if (!ROW_LEVEL_CODES.has(error.code)) throw error;
         if (rows.length > 1) {
           const half = Math.ceil(rows.length / 2);

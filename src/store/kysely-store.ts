@@ -149,7 +149,24 @@ export class KyselyStore implements Store {
         throw new CustodianError('ERR_STORE_CONFLICT', 'the write conflicts with existing data', {
           cause: error,
         });
-      throw error;
+      // The unit of work rolled back whole; the same work run again may well succeed, so callers
+      // that retry (the vault's collect, the importer's batches) get codes they retry on.
+      switch (transientFailure(error)) {
+        case 'conflict':
+          throw new CustodianError(
+            'ERR_STORE_CONFLICT',
+            'the write conflicted with a concurrent one and was rolled back',
+            { cause: error },
+          );
+        case 'busy':
+          throw new CustodianError(
+            'ERR_STORE_BUSY',
+            'another connection holds the database write lock; try again shortly',
+            { cause: error },
+          );
+        default:
+          throw error;
+      }
     }
   }
 
@@ -201,4 +218,23 @@ export class KyselyStore implements Store {
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Why a unit of work failed that could succeed if run again, looking through the causes a service
+ * wraps a driver error in (`appendAudit` wraps it in `ERR_AUDIT_WRITE_FAILED`):
+ * - `conflict`: PostgreSQL aborted it to break a deadlock (`40P01`) or could not serialise it
+ *   (`40001`);
+ * - `busy`: SQLite's write lock stayed with another connection (another process: `custodian
+ *   import` beside `custodian serve`) past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED` and
+ *   their extended codes).
+ */
+function transientFailure(error: unknown): 'conflict' | 'busy' | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (code === '40P01' || code === '40001') return 'conflict';
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')))
+      return 'busy';
+  }
+  return undefined;
 }

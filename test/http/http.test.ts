@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/domain/errors.js';
+import { CustodianError, ERROR_CODES } from '../../src/domain/errors.js';
 import { issueToken } from '../../src/services/tokens.js';
 import { testApp, type TestApp } from '../support/app.js';
 
@@ -45,6 +45,24 @@ describe('HTTP shell', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toContain('swagger-ui');
+  });
+
+  it('answers a busy store with 503 and Retry-After', async () => {
+    const store = t.store as { transaction: typeof t.store.transaction };
+    store.transaction = () =>
+      Promise.reject(new CustodianError('ERR_STORE_BUSY', 'another connection holds the write lock'));
+    try {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/v1/subjects/01890000-0000-7000-8000-000000000000?purpose=customer-service',
+        headers: auth(t.testerToken),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toMatchObject({ code: 'ERR_STORE_BUSY' });
+    } finally {
+      delete (store as { transaction?: unknown }).transaction;
+    }
   });
 
   it('refuses /v1 without a token with a 401 problem', async () => {

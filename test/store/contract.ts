@@ -236,6 +236,54 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         expect(await store.identities.deleteForSubject(b)).toBe(1);
       });
 
+      it('lets one of two concurrent batches of the same new platform ids, in opposite orders, commit and the other conflict, never deadlock', async () => {
+        const n = 400;
+        for (let round = 0; round < 5; round++) {
+          const tokens = Array.from({ length: n }, () => randomBytes(16));
+          // Where writers run concurrently, both units of work reach their identity insert before
+          // either starts it, so that the two inserts overlap.
+          let arrived = 0;
+          let go!: () => void;
+          const together = new Promise<void>((resolve) => (go = resolve));
+          const meet = async (): Promise<void> => {
+            if (++arrived === 2) go();
+            if (store.capabilities.concurrentWriters) await together;
+          };
+          const batch = (order: readonly Buffer[]) =>
+            store.transaction(async (tx) => {
+              const id = `0192${String(round).padStart(4, '0')}-0000-7000-8000-${randomBytes(6).toString('hex')}`;
+              await tx.subjects.insert({ id, createdAt: at(30) });
+              await meet();
+              await tx.identities.insertMany(
+                order.map((token) => ({
+                  subjectId: id,
+                  kind: 'oaid',
+                  indexVersion: 1,
+                  token,
+                  sealed: randomBytes(40),
+                  keyVersion: 1,
+                  createdAt: at(30),
+                })),
+              );
+              return id;
+            });
+          const outcomes = await Promise.allSettled([batch(tokens), batch([...tokens].reverse())]);
+          const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+          const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+          expect(won).toHaveLength(1);
+          expect(lost).toHaveLength(1);
+          // The later batch waited for the earlier one and then found its rows: the conflict the
+          // vault retries, from a unique key, not from the server breaking a deadlock.
+          expect(lost[0]).toMatchObject({ name: 'CustodianError', code: 'ERR_STORE_CONFLICT' });
+          expect(((lost[0] as Error).cause as { code?: unknown }).code).not.toBe('40P01');
+          const owners = await store.identities.findSubjects(
+            tokens.map((token) => ({ kind: 'oaid', indexVersion: 1, token })),
+          );
+          expect(owners).toHaveLength(n);
+          expect(new Set(owners.map((o) => o.subjectId))).toEqual(new Set(won));
+        }
+      });
+
       it('stores sealed records with bytes and plain fields intact, reseals and deletes them', async () => {
         const s = await subject(9);
         const sealed = randomBytes(300);
@@ -443,6 +491,56 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
           store.transaction((tx) => tx.staff.insert({ ...staff, id: randomUUID() })),
         ).rejects.toMatchObject({ code: 'ERR_STORE_CONFLICT' });
         expect((await store.staff.list()).map((x) => x.id)).toContain(id);
+      });
+
+      it('records failed sign-ins atomically: counts on, stops at maxFailures, restarts once a lockout ran out', async () => {
+        const id = randomUUID();
+        await store.staff.insert({
+          id,
+          username: `f-${id.slice(0, 8)}`,
+          displayName: 'f',
+          role: 'operator',
+          passwordHash: 'h',
+          totpSealed: null,
+          totpEnrolledAt: null,
+          failedAttempts: 0,
+          lockedUntil: null,
+          disabledAt: null,
+          createdAt: t(1),
+          lastLoginAt: null,
+        });
+        // Refusal ends a test can tell apart: the n-th failure refuses until minute n.
+        const until = (n: number) => `2026-04-01T00:${String(n).padStart(2, '0')}:30.000Z`;
+        const policy = (at: string) => ({ at, maxFailures: 3, lockedUntil: until });
+        expect(await store.staff.recordFailure(id, policy(t(1)))).toEqual({
+          failedAttempts: 1,
+          lockedUntil: until(1),
+        });
+        // Concurrent failures each count once, and the count stops at maxFailures.
+        const counts = await Promise.all(
+          Array.from({ length: 5 }, () => store.staff.recordFailure(id, policy(t(2)))),
+        );
+        expect(counts.map((c) => c?.failedAttempts).sort()).toEqual([2, 3, 3, 3, 3]);
+        expect(await store.staff.byId(id)).toMatchObject({ failedAttempts: 3, lockedUntil: until(3) });
+        // A running lockout is never shortened, even by a policy that asks for an earlier end.
+        expect(
+          await store.staff.recordFailure(id, { at: t(3), maxFailures: 3, lockedUntil: () => t(4) }),
+        ).toEqual({ failedAttempts: 3, lockedUntil: until(3) });
+        // Inside a unit of work, and undone with it.
+        await expect(
+          store.transaction(async (tx) => {
+            expect(await tx.staff.recordFailure(id, policy(until(3)))).toMatchObject({ failedAttempts: 1 });
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        expect(await store.staff.byId(id)).toMatchObject({ failedAttempts: 3, lockedUntil: until(3) });
+        // Once the lockout has run out (its end is at or before `at`), counting starts afresh.
+        expect(await store.staff.recordFailure(id, policy(until(3)))).toEqual({
+          failedAttempts: 1,
+          lockedUntil: until(1),
+        });
+        expect(await store.staff.recordFailure(id, policy(until(3)))).toMatchObject({ failedAttempts: 2 });
+        expect(await store.staff.recordFailure(randomUUID(), policy(t(5)))).toBeUndefined();
       });
 
       it('keeps sessions by hash, touches and revokes them', async () => {

@@ -1,5 +1,12 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/open.js';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { CustodianError } from '../../src/domain/errors.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { ImmediateSqliteDialect, openStore, SQLITE_PRAGMAS } from '../../src/store/open.js';
+import type { Database } from '../../src/store/types.js';
 import type { WalCheckpoints } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 import { storeContract } from './contract.js';
@@ -19,3 +26,48 @@ for (const walCheckpoints of ['inline', 'background'] as const satisfies readonl
     `${walCheckpoints} WAL checkpoints`,
   );
 }
+
+describe('store [sqlite]: another connection holds the write lock', () => {
+  it('answers ERR_STORE_BUSY instead of a raw SQLITE_BUSY, and writes once the lock is released', async () => {
+    const dir = tempDir('custodian-sqlite-busy-');
+    const path = join(dir.path, 'busy.db');
+    const migrated = openStore({ engine: 'sqlite', path });
+    await migrated.migrate();
+    await migrated.close();
+    // The store's own pragmas, but a busy timeout of 50 ms instead of 5 s.
+    const database = new SqliteDatabase(path);
+    for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
+    database.pragma('busy_timeout = 50');
+    const store = new KyselyStore(
+      'sqlite',
+      new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
+    );
+    // Another process's writer, say `custodian import` beside `custodian serve`.
+    const other = new SqliteDatabase(path);
+    const token = {
+      id: randomUUID(),
+      name: 'busy',
+      role: 'operator',
+      tokenHash: randomBytes(32),
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: null,
+    };
+    try {
+      other.exec('begin immediate');
+      const refused = await store.transaction((tx) => tx.tokens.insert(token)).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CustodianError);
+      expect(refused).toMatchObject({ code: 'ERR_STORE_BUSY', status: 503, exitCode: 1 });
+      expect(((refused as Error).cause as { code?: unknown }).code).toMatch(/^SQLITE_BUSY/);
+      // Readers go on beside the writer (WAL); nothing was written.
+      expect(await store.tokens.findByHash(token.tokenHash)).toBeUndefined();
+      other.exec('rollback');
+      await store.transaction((tx) => tx.tokens.insert(token));
+      expect((await store.tokens.findByHash(token.tokenHash))?.id).toBe(token.id);
+    } finally {
+      if (other.inTransaction) other.exec('rollback');
+      other.close();
+      await store.close();
+      dir.remove();
+    }
+  });
+});

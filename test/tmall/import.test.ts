@@ -2,7 +2,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCustodianError } from '../../src/domain/errors.js';
 import { maskPhone } from '../../src/domain/masking.js';
 import {
   syntheticExportRows,
@@ -12,6 +15,10 @@ import {
 } from '../../src/platforms/tmall/synthetic-export.js';
 import { IMPORTER, importTmallOrders, type ImportSummary } from '../../src/services/importer.js';
 import type { SubjectView } from '../../src/services/vault.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
+import type { Repositories } from '../../src/store/store.js';
+import type { Database } from '../../src/store/types.js';
 import { runCli } from '../support/cli.js';
 import { tester } from '../support/roles.js';
 import { ByteScanner } from '../support/scan.js';
@@ -392,6 +399,88 @@ describe('import tmall-orders: other shapes of export', () => {
       const orders = view!.records.map((r) => r.fields.orderId?.value);
       expect(orders).toContain(orderId);
       expect(orders).not.toContain('4000000000000000001');
+    }
+  });
+
+  it('writes a batch again once another process releases the write lock, and stops with ERR_STORE_BUSY while it keeps it', async () => {
+    // The store as another process opens it (`custodian import` beside `custodian serve`), waiting
+    // 20 ms for SQLite's write lock instead of 5 s; a third connection takes the lock.
+    const database = new SqliteDatabase(env.dbPath);
+    for (const pragma of SQLITE_PRAGMAS) database.pragma(pragma);
+    database.pragma('busy_timeout = 20');
+    const busy = new KyselyStore(
+      'sqlite',
+      new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
+    );
+    const other = new SqliteDatabase(env.dbPath);
+    /** The store, with the lock taken at the first batch (the run's start is the first unit of work). */
+    const locking = (releaseAfter: number) => {
+      const refusals: unknown[] = [];
+      let units = 0;
+      const store = new Proxy(busy, {
+        get(target, name, receiver) {
+          if (name === 'transaction')
+            return async <T>(work: (tx: Repositories) => Promise<T>): Promise<T> => {
+              if (++units === 2) other.exec('begin immediate');
+              try {
+                return await target.transaction(work);
+              } catch (error) {
+                refusals.push(isCustodianError(error) ? error.code : error);
+                if (refusals.length === releaseAfter) other.exec('rollback');
+                throw error;
+              }
+            };
+          const value: unknown = Reflect.get(target, name, receiver);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      });
+      return { deps: { ...env.deps, store }, refusals };
+    };
+    const exact = (written: SyntheticExportResult) => ({
+      rows: written.rows,
+      imported: written.good,
+      duplicates: 0,
+      rejected: written.malformed.length,
+      records: written.good * 2,
+      subjects: { new: written.customers, linked: written.good - written.customers, unkeyed: 0 },
+    });
+    const ordersOf = (runId: string | null) =>
+      env.query<{ n: number }>('select count(*) as n from import_orders where run_id = ?', runId)[0]!.n;
+    try {
+      // Released after two refusals: the first batch goes in at its third try, and nothing twice.
+      const file = join(env.dir, 'busy.csv');
+      const written = await writeSyntheticExport(file, { seed: 'busy', rows: 48, encoding: 'utf-8' });
+      const released = locking(2);
+      const summary = await importTmallOrders(released.deps, IMPORTER, { file, batchSize: 16 });
+      expect(released.refusals).toEqual(['ERR_STORE_BUSY', 'ERR_STORE_BUSY']);
+      expect(summary.counts).toMatchObject(exact(written));
+      expect(ordersOf(summary.runId)).toBe(written.good);
+
+      // Kept: a few tries, then the import stops with the code; run again, it resumes and ends
+      // with the same counts as an undisturbed run.
+      const kept = join(env.dir, 'busy-kept.csv');
+      const keptWritten = await writeSyntheticExport(kept, {
+        seed: 'busy-kept',
+        rows: 48,
+        encoding: 'utf-8',
+      });
+      const held = locking(Number.POSITIVE_INFINITY);
+      await expect(
+        importTmallOrders(held.deps, IMPORTER, { file: kept, batchSize: 16 }),
+      ).rejects.toMatchObject({
+        code: 'ERR_STORE_BUSY',
+      });
+      expect(held.refusals.length).toBeGreaterThan(1);
+      expect(new Set(held.refusals)).toEqual(new Set(['ERR_STORE_BUSY']));
+      other.exec('rollback');
+      const resumed = await importTmallOrders(env.deps, IMPORTER, { file: kept, batchSize: 16 });
+      expect(resumed.resumed).toBe(true);
+      expect(resumed.counts).toMatchObject(exact(keptWritten));
+      expect(ordersOf(resumed.runId)).toBe(keptWritten.good);
+    } finally {
+      if (other.inTransaction) other.exec('rollback');
+      other.close();
+      await busy.close();
     }
   });
 
