@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalEntry } from '../../src/domain/audit/entry.js';
 import { appendAudit } from '../../src/services/audit.js';
@@ -15,7 +14,7 @@ import { COLUMN_TYPES, type Engine } from '../../src/store/dialect.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { freshDatabase, probePostgres, type FreshDatabase } from '../support/pg.js';
+import { freshKysely, probePostgres } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 interface OldTables {
@@ -97,18 +96,11 @@ const engines: Engines[] = [
         {
           engine: 'postgres' as const,
           open: async () => {
-            const fresh: FreshDatabase = await freshDatabase();
-            const pool = new pg.Pool({ connectionString: fresh.url, max: 2 });
-            // Dropping the database ends any connection left; that is expected, not an error.
-            pool.on('error', () => undefined);
-            const db = new Kysely<OldTables>({ dialect: new PostgresDialect({ pool }) });
+            const { db, url, drop } = await freshKysely<OldTables>();
             return {
               db,
-              store: () => openStore({ engine: 'postgres', url: fresh.url, poolSize: 2 }),
-              drop: async () => {
-                await db.destroy();
-                await fresh.drop();
-              },
+              store: () => openStore({ engine: 'postgres', url, poolSize: 2 }),
+              drop,
             };
           },
         },

@@ -5,14 +5,13 @@
  */
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COLUMN_TYPES, type Engine } from '../../src/store/dialect.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { freshDatabase, probePostgres, type FreshDatabase } from '../support/pg.js';
+import { freshKysely, probePostgres } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 interface Row {
@@ -80,14 +79,10 @@ const engines: Engines[] = [
         {
           engine: 'postgres' as const,
           open: async () => {
-            const fresh: FreshDatabase = await freshDatabase();
-            const pool = new pg.Pool({ connectionString: fresh.url, max: 2 });
-            // Dropping the database ends any connection left; that is expected, not an error.
-            pool.on('error', () => undefined);
-            const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+            const { db, url, drop } = await freshKysely<Tables>();
             return {
               db,
-              store: () => openStore({ engine: 'postgres', url: fresh.url, poolSize: 2 }),
+              store: () => openStore({ engine: 'postgres', url, poolSize: 2 }),
               uniqueIndexes: async () => {
                 const { rows } = await sql<{ name: string }>`
                   select i.relname as name
@@ -97,10 +92,7 @@ const engines: Engines[] = [
                   where t.relname = 'policy_versions' and x.indisunique and not x.indisprimary`.execute(db);
                 return rows.map((r) => r.name);
               },
-              drop: async () => {
-                await db.destroy();
-                await fresh.drop();
-              },
+              drop,
             };
           },
         },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -50,6 +51,31 @@ export async function freshDatabase(): Promise<FreshDatabase> {
       await client.connect();
       await client.query(`drop database if exists ${name} with (force)`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * A fresh database with a raw Kysely on it (for migration tests that write tables as an older
+ * schema had them): the handle, its URL for `openStore`, and `drop`, which closes the handle and
+ * drops the database.
+ */
+export async function freshKysely<T>(): Promise<{
+  db: Kysely<T>;
+  url: string;
+  drop: () => Promise<void>;
+}> {
+  const fresh = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: fresh.url, max: 2 });
+  // Dropping the database ends any connection left; that is expected, not an error.
+  pool.on('error', () => undefined);
+  const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    url: fresh.url,
+    drop: async () => {
+      await db.destroy();
+      await fresh.drop();
     },
   };
 }
