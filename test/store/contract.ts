@@ -459,6 +459,21 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
 
     describe('access and policy repositories', () => {
       const t = (n: number) => `2026-04-01T00:00:${String(n).padStart(2, '0')}.000Z`;
+      /** A staff row with nothing enrolled, locked or disabled. */
+      const staffRow = (id: string, prefix: string, role: string) => ({
+        id,
+        username: `${prefix}-${id.slice(0, 8)}`,
+        displayName: prefix,
+        role,
+        passwordHash: 'h',
+        totpSealed: null,
+        totpEnrolledAt: null,
+        failedAttempts: 0,
+        lockedUntil: null,
+        disabledAt: null,
+        createdAt: t(1),
+        lastLoginAt: null,
+      });
       it('stores staff, updates them partially, and finds them by username', async () => {
         const id = randomUUID();
         const staff = {
@@ -495,20 +510,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
 
       it('records failed sign-ins atomically: counts on, stops at maxFailures, restarts once a lockout ran out', async () => {
         const id = randomUUID();
-        await store.staff.insert({
-          id,
-          username: `f-${id.slice(0, 8)}`,
-          displayName: 'f',
-          role: 'operator',
-          passwordHash: 'h',
-          totpSealed: null,
-          totpEnrolledAt: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          disabledAt: null,
-          createdAt: t(1),
-          lastLoginAt: null,
-        });
+        await store.staff.insert(staffRow(id, 'f', 'operator'));
         // Refusal ends a test can tell apart: the n-th failure refuses until minute n.
         const until = (n: number) => `2026-04-01T00:${String(n).padStart(2, '0')}:30.000Z`;
         const policy = (at: string) => ({ at, maxFailures: 3, lockedUntil: until });
@@ -545,20 +547,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
 
       it('keeps sessions by hash, touches and revokes them', async () => {
         const staffId = randomUUID();
-        await store.staff.insert({
-          id: staffId,
-          username: `s-${staffId.slice(0, 8)}`,
-          displayName: 's',
-          role: 'auditor',
-          passwordHash: 'h',
-          totpSealed: null,
-          totpEnrolledAt: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          disabledAt: null,
-          createdAt: t(1),
-          lastLoginAt: null,
-        });
+        await store.staff.insert(staffRow(staffId, 's', 'auditor'));
         const idHash = randomBytes(32);
         await store.sessions.insert({
           idHash,
