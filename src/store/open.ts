@@ -38,27 +38,61 @@ const pgTypes: pg.CustomTypesConfig = {
         )) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/** The longest pause between two tries at the write lock. */
+const BUSY_PAUSE_MAX_MS = 25;
+
 /**
  * Write transactions take SQLite's write lock up front (`BEGIN IMMEDIATE`). A deferred transaction
  * that reads and then writes fails at once with SQLITE_BUSY when another process (say, a key
- * rotation beside the server) committed in between; an immediate one waits its turn (busy_timeout).
+ * rotation beside the server) committed in between; an immediate one waits its turn.
+ *
+ * It waits without blocking the process: SQLite's own busy handler sleeps in the calling thread,
+ * which for better-sqlite3 is the event loop, so a server waiting on `custodian import`'s batches
+ * would answer nothing, health checks included. The connection's `busy_timeout` is turned off for
+ * the `BEGIN` alone and the lock asked for again after growing pauses (1, 2, 4 … 25 ms), for as
+ * long as `busy_timeout` says; then SQLITE_BUSY goes up (`ERR_STORE_BUSY`).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #raw: SqliteDatabase.Database;
+  constructor(config: SqliteDialectConfig, raw: SqliteDatabase.Database) {
+    super(config);
+    this.#raw = raw;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    const patienceMs = Number(this.#raw.pragma('busy_timeout', { simple: true }));
+    const deadline = Date.now() + patienceMs;
+    this.#raw.pragma('busy_timeout = 0');
+    try {
+      for (let pause = 1; ; pause = Math.min(pause * 2, BUSY_PAUSE_MAX_MS)) {
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+          return;
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+          if (!busy || Date.now() + pause > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
+      }
+    } finally {
+      this.#raw.pragma(`busy_timeout = ${patienceMs}`);
+    }
   }
 }
 
 /** The SQLite dialect every store uses: immediate write transactions, cached statements. */
 export class ImmediateSqliteDialect extends SqliteDialect {
   readonly #database: SqliteDialectConfig['database'];
+  readonly #raw: SqliteDatabase.Database;
   constructor(database: SqliteDatabase.Database) {
     const cached = withStatementCache(database);
     super({ database: cached });
     this.#database = cached;
+    this.#raw = database;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.#database });
+    return new ImmediateSqliteDriver({ database: this.#database }, this.#raw);
   }
 }
 

@@ -70,4 +70,33 @@ describe('store [sqlite]: another connection holds the write lock', () => {
       dir.remove();
     }
   });
+
+  it('waits for the write lock without blocking the process', async () => {
+    const dir = tempDir('custodian-sqlite-wait-');
+    const path = join(dir.path, 'wait.db');
+    const store = openStore({ engine: 'sqlite', path });
+    await store.migrate();
+    const other = new SqliteDatabase(path);
+    const token = {
+      id: randomUUID(),
+      name: 'wait',
+      role: 'operator',
+      tokenHash: randomBytes(32),
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: null,
+    };
+    try {
+      other.exec('begin immediate');
+      // Released by a timer of this same thread: a busy wait that sleeps in the thread would hold
+      // the timer back until the busy timeout ran out, and the write would fail.
+      setTimeout(() => other.exec('rollback'), 100);
+      await store.transaction((tx) => tx.tokens.insert(token));
+      expect((await store.tokens.findByHash(token.tokenHash))?.id).toBe(token.id);
+    } finally {
+      if (other.inTransaction) other.exec('rollback');
+      other.close();
+      await store.close();
+      dir.remove();
+    }
+  });
 });
