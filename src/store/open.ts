@@ -53,16 +53,21 @@ const BUSY_PAUSE_MAX_MS = 25;
  * long as `busy_timeout` says; then SQLITE_BUSY goes up (`ERR_STORE_BUSY`).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
-  readonly #raw: SqliteDatabase.Database;
+  /** The connection's `busy_timeout` when the store was opened (its pragmas are set by then). */
+  readonly #patienceMs: number;
+  readonly #noWait: SqliteDatabase.Statement;
+  readonly #wait: SqliteDatabase.Statement;
   constructor(config: SqliteDialectConfig, raw: SqliteDatabase.Database) {
     super(config);
-    this.#raw = raw;
+    this.#patienceMs = Number(raw.pragma('busy_timeout', { simple: true }));
+    // Prepared once: a `pragma()` call prepares its statement anew, some microseconds each time.
+    this.#noWait = raw.prepare('pragma busy_timeout = 0');
+    this.#wait = raw.prepare(`pragma busy_timeout = ${this.#patienceMs}`);
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const patienceMs = Number(this.#raw.pragma('busy_timeout', { simple: true }));
-    const deadline = Date.now() + patienceMs;
-    this.#raw.pragma('busy_timeout = 0');
+    const deadline = Date.now() + this.#patienceMs;
+    this.#noWait.run();
     try {
       for (let pause = 1; ; pause = Math.min(pause * 2, BUSY_PAUSE_MAX_MS)) {
         try {
@@ -76,7 +81,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
         }
       }
     } finally {
-      this.#raw.pragma(`busy_timeout = ${patienceMs}`);
+      this.#wait.run();
     }
   }
 }
