@@ -153,6 +153,12 @@ const notifySchema = z.strictObject({
       from: z.string().min(3),
       /** Who receives security alerts (the privacy officer, the security admin). */
       to: z.array(z.string().min(3)).min(1),
+      /**
+       * How long connecting, the greeting and each silence of the server may take. Alerts and
+       * privacy requests wait for the send, so a relay that stalls must not hold them for
+       * nodemailer's defaults (2 minutes to connect, 10 of silence). Default 10,000.
+       */
+      timeoutMs: z.number().int().positive().max(60_000).optional(),
     })
     .optional(),
 });

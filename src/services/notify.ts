@@ -25,6 +25,9 @@ interface AlertLog {
   error(obj: object, msg: string): void;
 }
 
+/** `notify.smtp.timeoutMs` when not set. */
+export const SMTP_TIMEOUT_MS = 10_000;
+
 /**
  * The one nodemailer transport for `notify.smtp`: implicit TLS, or STARTTLS — required, or with
  * `requireTls: false` opportunistic: used whenever the server offers it, so the password and the
@@ -39,6 +42,11 @@ export function smtpTransport(smtp: NonNullable<NotifyConfig['smtp']>) {
     requireTLS: !smtp.secure && smtp.requireTls,
     ignoreTLS: false,
     opportunisticTLS: false,
+    // A relay that stalls must not hold an alert (and the request that raised it) for nodemailer's
+    // defaults: 2 minutes to connect, 30 s for the greeting, 10 minutes of silence.
+    connectionTimeout: smtp.timeoutMs ?? SMTP_TIMEOUT_MS,
+    greetingTimeout: smtp.timeoutMs ?? SMTP_TIMEOUT_MS,
+    socketTimeout: smtp.timeoutMs ?? SMTP_TIMEOUT_MS,
     ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
   });
 }

@@ -183,4 +183,34 @@ describe('notify', () => {
     expect(JSON.stringify(errors)).toContain('webhook');
     expect(JSON.stringify(errors)).not.toContain('hook-secret');
   });
+
+  it('gives up on an SMTP relay that accepts but never greets, after timeoutMs', async () => {
+    const sockets: Socket[] = [];
+    const mute = createServer((socket) => sockets.push(socket));
+    mute.listen(0, '127.0.0.1');
+    await once(mute, 'listening');
+    const port = (mute.address() as AddressInfo).port;
+    try {
+      const notifier = createNotifier(
+        {
+          smtp: {
+            host: '127.0.0.1',
+            port,
+            secure: false,
+            requireTls: false,
+            from: 'custodian@shop.example',
+            to: ['dpo@shop.example'],
+            timeoutMs: 200,
+          },
+        },
+        silent,
+      );
+      // nodemailer's own greeting timeout is 30 s, longer than this test may run.
+      expect(await notifier.notify(ALERT)).toEqual(['smtp']);
+      expect(sockets).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      mute.close();
+    }
+  });
 });
