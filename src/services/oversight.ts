@@ -5,7 +5,7 @@ import type { AuditEntry } from '../domain/audit/entry.js';
 import { separateConsentsForRecipient } from '../domain/consent/rules.js';
 import { assertExportAllowed } from '../platforms/tmall/rules.js';
 import { CustodianError } from '../domain/errors.js';
-import type { BreakGlassRecord, ExportRecord } from '../store/access.js';
+import type { BreakGlassRecord, ExportRecord, ExportSummary } from '../store/access.js';
 import type { Store } from '../store/store.js';
 import { appendAudit } from './audit.js';
 import type { Notifier } from './notify.js';
@@ -23,6 +23,36 @@ export interface OversightOptions {
   readonly breakGlassMaxMinutes: number;
   /** `access.exportApproval.threshold`: exports of more subjects need a second person (R16). */
   readonly exportThreshold: number;
+}
+
+/** Rows a list returns when the caller names no `limit`, and the most it may ask for. */
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 500;
+
+/** Which page of a list: at most `limit` items, after the item whose id is `before`. */
+export interface PageRequest {
+  readonly limit?: number | undefined;
+  /** The id of the last item of the previous page (`next` of that page). */
+  readonly before?: string | undefined;
+}
+
+/** One page of a list, newest first; `next` is the `before` of the following page, or null at the end. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly next: string | null;
+}
+
+/** Reads one row more than asked for, to tell whether another page exists. */
+async function page<T extends { readonly id: string }>(
+  request: PageRequest,
+  read: (q: { limit: number; before?: string | undefined }) => Promise<T[]>,
+): Promise<Page<T>> {
+  const limit = request.limit ?? PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX)
+    throw new CustodianError('ERR_VALIDATION_FAILED', `limit is 1 to ${PAGE_MAX}`);
+  const rows = await read({ limit: limit + 1, before: request.before });
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
 }
 
 export interface BreakGlassRequest {
@@ -128,8 +158,9 @@ export class Oversight {
     return grant;
   }
 
-  pendingReviews(): Promise<BreakGlassRecord[]> {
-    return this.#o.store.breakGlass.pendingReview();
+  /** One page of the grants waiting for review, newest first. */
+  pendingReviews(request: PageRequest = {}): Promise<Page<BreakGlassRecord>> {
+    return page(request, (q) => this.#o.store.breakGlass.pendingReview(q));
   }
 
   /** A second person closes the review; the person who broke the glass cannot. */
@@ -271,8 +302,11 @@ export class Oversight {
     return new Set<string>(recipient?.categories ?? []);
   }
 
-  listExports(status?: ExportRecord['status']): Promise<ExportRecord[]> {
-    return this.#o.store.exports.list(status);
+  /** One page of export requests, optionally of one status, newest first; without subject ids. */
+  listExports(
+    request: PageRequest & { readonly status?: ExportRecord['status'] | undefined } = {},
+  ): Promise<Page<ExportSummary>> {
+    return page(request, (q) => this.#o.store.exports.list({ ...q, status: request.status }));
   }
 
   /** Approves or denies a pending export; never by the person who asked for it. */

@@ -125,8 +125,11 @@ export interface BreakGlassRepository {
     purpose: string,
     at: string,
   ): Promise<BreakGlassRecord | undefined>;
-  /** Grants nobody has reviewed yet, oldest first. */
-  pendingReview(): Promise<BreakGlassRecord[]>;
+  /**
+   * One page of the grants nobody has reviewed yet, newest first (by id: UUIDv7, so by grant
+   * time): at most `limit`, only ids below `before` when given.
+   */
+  pendingReview(page: PageQuery): Promise<BreakGlassRecord[]>;
   review(
     id: string,
     by: string,
@@ -157,10 +160,26 @@ export interface ExportRecord {
   readonly downloadedAt: string | null;
 }
 
+/**
+ * An export request as lists show it: the number of subjects, never their ids (an export may hold
+ * 100,000 of them; only {@link ExportRepository.byId} loads them).
+ */
+export type ExportSummary = Omit<ExportRecord, 'subjectIds'> & { readonly subjectCount: number };
+
+/** Keyset paging: at most `limit` rows, only those whose id sorts below `before` when given. */
+export interface PageQuery {
+  readonly limit: number;
+  readonly before?: string | undefined;
+}
+
 export interface ExportRepository {
   insert(request: ExportRecord): Promise<void>;
   byId(id: string): Promise<ExportRecord | undefined>;
-  list(status?: ExportStatus): Promise<ExportRecord[]>;
+  /**
+   * One page of export requests, optionally of one status, newest first (by id: UUIDv7, so by
+   * creation time). Never reads the stored subject ids.
+   */
+  list(query: PageQuery & { readonly status?: ExportStatus | undefined }): Promise<ExportSummary[]>;
   /** Moves a request from `from` to `to`; false when it was not in `from` (decided already). */
   transition(
     id: string,

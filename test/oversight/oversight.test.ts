@@ -137,7 +137,7 @@ describe('break-glass and export approval', () => {
 
   it('lands break-glass in a review queue that a second person closes', async () => {
     const { oversight } = t.runtime;
-    const [pending] = await oversight.pendingReviews();
+    const [pending] = (await oversight.pendingReviews()).items;
     expect(pending?.principalId).toBe(operator.id);
     await expect(oversight.reviewBreakGlass(operator, pending!.id, 'justified', 'me')).rejects.toMatchObject({
       code: 'ERR_APPROVAL_SECOND_PERSON',
@@ -152,7 +152,7 @@ describe('break-glass and export approval', () => {
     await expect(
       oversight.reviewBreakGlass(officer, pending!.id, 'unjustified', 'again'),
     ).rejects.toMatchObject({ code: 'ERR_BREAKGLASS_REVIEWED' });
-    expect(await oversight.pendingReviews()).toEqual([]);
+    expect(await oversight.pendingReviews()).toEqual({ items: [], next: null });
   });
 
   it('refuses break-glass to roles that may not use it', async () => {
@@ -229,7 +229,7 @@ describe('break-glass and export approval', () => {
 
   it('lets buyer data leave only for a registered processor or a statutory recipient (R31)', async () => {
     const { oversight } = t.runtime;
-    const before = (await oversight.listExports()).length;
+    const before = (await oversight.listExports({ limit: 500 })).items.length;
     const refused = async (purpose: string, recipientId?: string) => {
       const error = await oversight
         .requestExport(operator, {
@@ -253,7 +253,7 @@ describe('break-glass and export approval', () => {
       'ERR_TMALL_EXPORT_REFUSED:purpose-not-agreed',
     );
     expect(await refused('customer-service', 'sf-express')).toBe('ERR_TMALL_EXPORT_REFUSED:not-fulfilment');
-    expect((await oversight.listExports()).length).toBe(before);
+    expect((await oversight.listExports({ limit: 500 })).items.length).toBe(before);
     const audit = await t.store.audit.range(1, 1_000_000);
     const requested = audit.filter((r) => r.action === 'export.request').length;
     const ok = await oversight.requestExport(operator, {
@@ -319,5 +319,97 @@ describe('break-glass and export approval', () => {
     ).rejects.toMatchObject({
       code: 'ERR_PURPOSE_NOT_PERMITTED',
     });
+  });
+
+  it('lists exports a page at a time over HTTP, with subject counts but never subject ids', async () => {
+    const { oversight } = t.runtime;
+    for (const n of [1, 2, 3, 4, 5])
+      await oversight.requestExport(operator, {
+        purpose: 'order-fulfilment',
+        subjectIds: ids.slice(0, n),
+        recipient: { kind: 'passphrase' },
+        recipientId: 'sf-express',
+      });
+    const get = (query: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: `/v1/exports${query}`,
+        headers: { authorization: `Bearer ${t.testerToken}` },
+      });
+    type ListBody = { exports: { id: string; subjectCount: number }[]; next: string | null };
+    const everything = await get('?limit=500');
+    expect(everything.statusCode).toBe(200);
+    expect(everything.body).not.toContain('subjectIds');
+    expect(everything.body).not.toContain(ids[0]!);
+    const all = everything.json<ListBody>();
+    expect(all.next).toBeNull();
+    expect(all.exports.length).toBeGreaterThanOrEqual(7);
+    // Newest first: UUIDv7 ids, descending.
+    expect(all.exports.map((e) => e.id)).toEqual(
+      all.exports
+        .map((e) => e.id)
+        .sort()
+        .reverse(),
+    );
+    for (const e of all.exports) {
+      const stored = await t.store.exports.byId(e.id);
+      expect(e.subjectCount).toBe(stored!.subjectIds.length);
+    }
+
+    const first = (await get('?limit=2')).json<ListBody>();
+    expect(first.exports.map((e) => e.id)).toEqual(all.exports.slice(0, 2).map((e) => e.id));
+    expect(first.next).toBe(all.exports[1]!.id);
+    const second = (await get(`?limit=2&before=${first.next}`)).json<ListBody>();
+    expect(second.exports.map((e) => e.id)).toEqual(all.exports.slice(2, 4).map((e) => e.id));
+    const last = (await get(`?limit=500&before=${second.next}`)).json<ListBody>();
+    expect(last.exports.map((e) => e.id)).toEqual(all.exports.slice(4).map((e) => e.id));
+    expect(last.next).toBeNull();
+    const approved = (await get('?status=approved&limit=1')).json<ListBody>();
+    expect(approved.exports).toHaveLength(1);
+    expect(approved.next).toBe(approved.exports[0]!.id);
+
+    const defaulted = (await get('')).json<ListBody>();
+    expect(defaulted.exports).toHaveLength(all.exports.length);
+    for (const bad of ['?limit=501', '?limit=0', '?before=not-an-id']) {
+      const refused = await get(bad);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'ERR_VALIDATION_FAILED' });
+    }
+    await expect(oversight.listExports({ limit: 501 })).rejects.toMatchObject({
+      code: 'ERR_VALIDATION_FAILED',
+    });
+  });
+
+  it('lists break-glass reviews a page at a time over HTTP', async () => {
+    const { oversight } = t.runtime;
+    const granted = [];
+    for (const ticket of ['CS-91', 'CS-92', 'CS-93']) {
+      granted.push(
+        await oversight.requestBreakGlass(operator, {
+          subjectId: ids[1]!,
+          purpose: 'order-fulfilment',
+          justification: 'courier cannot reach buyer',
+          ticket,
+        }),
+      );
+      clock = new Date(clock.getTime() + 1000);
+    }
+    const newestFirst = granted.map((g) => g.id).reverse();
+    const get = (query: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: `/v1/break-glass/reviews${query}`,
+        headers: { authorization: `Bearer ${t.testerToken}` },
+      });
+    type ListBody = { grants: { id: string }[]; next: string | null };
+    const first = (await get('?limit=2')).json<ListBody>();
+    expect(first.grants.map((g) => g.id)).toEqual(newestFirst.slice(0, 2));
+    expect(first.next).toBe(newestFirst[1]);
+    const second = (await get(`?limit=2&before=${first.next}`)).json<ListBody>();
+    expect(second).toEqual({ grants: [expect.objectContaining({ id: newestFirst[2] })], next: null });
+    expect((await get('')).json<ListBody>().grants.map((g) => g.id)).toEqual(newestFirst);
+    const refused = await get('?limit=501');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'ERR_VALIDATION_FAILED' });
   });
 });

@@ -604,7 +604,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
         expect((await store.breakGlass.active('p1', 's1', 'customer-service', t(20)))?.id).toBe(id);
         expect(await store.breakGlass.active('p1', 's1', 'customer-service', t(41))).toBeUndefined();
         expect(await store.breakGlass.active('p1', 's2', 'customer-service', t(20))).toBeUndefined();
-        expect((await store.breakGlass.pendingReview()).map((g) => g.id)).toContain(id);
+        expect((await store.breakGlass.pendingReview({ limit: 500 })).map((g) => g.id)).toContain(id);
         expect(await store.breakGlass.review(id, 'officer', t(50), 'justified', 'ok')).toBe(true);
         expect(await store.breakGlass.review(id, 'officer', t(51), 'unjustified', 'again')).toBe(false);
         expect(await store.breakGlass.byId(id)).toMatchObject({
@@ -641,7 +641,90 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
           recipient: { kind: 'passphrase' },
           recipientId: 'sf-express',
         });
-        expect((await store.exports.list('approved')).map((e) => e.id)).toContain(id);
+        expect((await store.exports.list({ status: 'approved', limit: 500 })).map((e) => e.id)).toContain(id);
+      });
+
+      // Ids above any random (v4) id of the other tests: each page below is exactly these rows.
+      const high = (n: number) => `ffffffff-ffff-7fff-bfff-${String(n).padStart(12, '0')}`;
+
+      it('pages export requests newest first by id, counting subjects without loading them', async () => {
+        for (const n of [1, 2, 3, 4, 5])
+          await store.exports.insert({
+            id: high(n),
+            requestedBy: 'p1',
+            requesterRole: 'operator',
+            purpose: 'order-fulfilment',
+            subjectIds: Array.from({ length: n }, () => randomUUID()),
+            recipient: n === 5 ? { kind: 'public-key', publicKey: 'pk' } : { kind: 'passphrase' },
+            recipientId: null,
+            status: n % 2 === 0 ? 'denied' : 'pending',
+            decidedBy: null,
+            decidedAt: null,
+            decisionNote: null,
+            createdAt: t(n),
+            downloadedAt: null,
+          });
+        const first = await store.exports.list({ limit: 2, before: high(9) });
+        expect(first).toEqual([
+          {
+            id: high(5),
+            requestedBy: 'p1',
+            requesterRole: 'operator',
+            purpose: 'order-fulfilment',
+            subjectCount: 5,
+            recipient: { kind: 'public-key', publicKey: 'pk' },
+            recipientId: null,
+            status: 'pending',
+            decidedBy: null,
+            decidedAt: null,
+            decisionNote: null,
+            createdAt: t(5),
+            downloadedAt: null,
+          },
+          expect.objectContaining({ id: high(4), subjectCount: 4 }),
+        ]);
+        for (const e of first) expect(e).not.toHaveProperty('subjectIds');
+        const second = await store.exports.list({ limit: 2, before: high(4) });
+        expect(second.map((e) => [e.id, e.subjectCount])).toEqual([
+          [high(3), 3],
+          [high(2), 2],
+        ]);
+        expect((await store.exports.list({ limit: 1, before: high(2) })).map((e) => e.id)).toEqual([high(1)]);
+        expect(
+          (await store.exports.list({ limit: 5, before: high(9), status: 'denied' })).map((e) => e.id),
+        ).toEqual([high(4), high(2)]);
+        // The single fetch still loads the ids, for approval and download.
+        expect((await store.exports.byId(high(3)))?.subjectIds).toHaveLength(3);
+      });
+
+      it('pages unreviewed break-glass grants newest first by id', async () => {
+        for (const n of [1, 2, 3])
+          await store.breakGlass.insert({
+            id: high(n),
+            principalId: 'p1',
+            role: 'operator',
+            subjectId: `s${n}`,
+            purpose: 'customer-service',
+            justification: 'refund dispute',
+            ticket: `CS-${n}`,
+            grantedAt: t(n),
+            expiresAt: t(40),
+            revokedAt: null,
+            reviewedBy: null,
+            reviewedAt: null,
+            reviewOutcome: null,
+            reviewNote: null,
+          });
+        expect(await store.breakGlass.review(high(2), 'officer', t(50), 'justified', 'ok')).toBe(true);
+        const first = await store.breakGlass.pendingReview({ limit: 1, before: high(9) });
+        expect(first.map((g) => g.id)).toEqual([high(3)]);
+        expect(first[0]).toMatchObject({ ticket: 'CS-3', grantedAt: t(3), reviewedAt: null });
+        expect(
+          (await store.breakGlass.pendingReview({ limit: 1, before: high(3) })).map((g) => g.id),
+        ).toEqual([high(1)]);
+        expect((await store.breakGlass.pendingReview({ limit: 500 })).map((g) => g.id)).not.toContain(
+          high(2),
+        );
       });
 
       it('stores policy versions in order', async () => {

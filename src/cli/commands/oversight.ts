@@ -4,8 +4,21 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openExport, parseX25519PublicKey, type ExportSealTo } from '../../crypto/export-file.js';
 import { CustodianError } from '../../domain/errors.js';
+import { PAGE_MAX, type Page, type PageRequest } from '../../services/oversight.js';
 import type { CliIO } from '../io.js';
 import { openOutput, principalFromEnv, usage, withRuntime } from '../shared.js';
+
+/** Every item of a paged list, a page at a time (the items are summaries, small each). */
+async function allPages<T>(read: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let before: string | undefined;
+  do {
+    const page = await read({ limit: PAGE_MAX, before });
+    items.push(...page.items);
+    before = page.next ?? undefined;
+  } while (before !== undefined);
+  return items;
+}
 
 function readSecret(io: CliIO, path: string, what: string): string {
   try {
@@ -90,13 +103,13 @@ export function oversightCommands(program: Command, io: CliIO): void {
       if (status !== undefined && !['pending', 'approved', 'denied', 'downloaded'].includes(status))
         throw usage('--status: pending, approved, denied or downloaded');
       const list = await withRuntime(io, opts.config, (rt) =>
-        rt.oversight.listExports(status as 'pending' | undefined),
+        allPages((page) => rt.oversight.listExports({ ...page, status: status as 'pending' | undefined })),
       );
       const rows = list.map((e) => ({
         id: e.id,
         status: e.status,
         purpose: e.purpose,
-        subjects: e.subjectIds.length,
+        subjects: e.subjectCount,
         requestedBy: e.requestedBy,
         createdAt: e.createdAt,
       }));
@@ -217,7 +230,9 @@ export function oversightCommands(program: Command, io: CliIO): void {
     .option('--config <file>', 'configuration file')
     .option('--json', 'print as JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const grants = await withRuntime(io, opts.config, (rt) => rt.oversight.pendingReviews());
+      const grants = await withRuntime(io, opts.config, (rt) =>
+        allPages((page) => rt.oversight.pendingReviews(page)),
+      );
       if (opts.json) io.out(`${JSON.stringify(grants)}\n`);
       else
         io.out(

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseX25519PublicKey } from '../../crypto/export-file.js';
 import { CustodianError } from '../../domain/errors.js';
+import { PAGE_DEFAULT, PAGE_MAX } from '../../services/oversight.js';
+import type { ExportRecord, ExportSummary } from '../../store/access.js';
 import type { AppContext } from '../app.js';
 import { principalOf } from '../permissions.js';
 import { problemResponses } from '../problem.js';
@@ -44,11 +46,37 @@ const exportSchema = z.object({
   downloadedAt: z.string().nullable(),
 });
 
-function exportView(
-  e: Awaited<ReturnType<AppContext['oversight']['listExports']>>[number],
-): z.infer<typeof exportSchema> {
-  return { ...e, subjectCount: e.subjectIds.length, recipient: e.recipient.kind };
+function exportView(e: ExportSummary): z.infer<typeof exportSchema> {
+  return {
+    id: e.id,
+    requestedBy: e.requestedBy,
+    requesterRole: e.requesterRole,
+    purpose: e.purpose,
+    subjectCount: e.subjectCount,
+    recipient: e.recipient.kind,
+    recipientId: e.recipientId,
+    status: e.status,
+    decidedBy: e.decidedBy,
+    decidedAt: e.decidedAt,
+    decisionNote: e.decisionNote,
+    createdAt: e.createdAt,
+    downloadedAt: e.downloadedAt,
+  };
 }
+
+function recordView(e: ExportRecord): z.infer<typeof exportSchema> {
+  return exportView({ ...e, subjectCount: e.subjectIds.length });
+}
+
+/** Paging of the lists: newest first; `before` is the `next` of the previous page. */
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
+  before: z.uuid().optional().describe('the `next` of the previous page'),
+};
+const nextSchema = z
+  .string()
+  .nullable()
+  .describe('pass as `before` for the following page; null when this is the last');
 
 /** Break-glass and export approval over HTTP (R15, R16). */
 export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (app, { context }) => {
@@ -81,11 +109,15 @@ export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (ap
       config: { permission: 'breakglass.review' },
       schema: {
         tags: ['oversight'],
-        summary: 'Break-glass grants waiting for review',
-        response: { 200: z.object({ grants: z.array(grantSchema) }), ...errors },
+        summary: 'Break-glass grants waiting for review, newest first, a page at a time',
+        querystring: z.strictObject(pageQuery),
+        response: { 200: z.object({ grants: z.array(grantSchema), next: nextSchema }), ...errors },
       },
     },
-    async () => ({ grants: await oversight.pendingReviews() }),
+    async (request) => {
+      const { items, next } = await oversight.pendingReviews(request.query);
+      return { grants: items, next };
+    },
   );
 
   app.post(
@@ -142,7 +174,7 @@ export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (ap
       if (request.body.recipient.kind === 'public-key')
         parseX25519PublicKey(request.body.recipient.publicKey);
       const record = await oversight.requestExport(principalOf(request), request.body);
-      return reply.code(201).send(exportView(record));
+      return reply.code(201).send(recordView(record));
     },
   );
 
@@ -152,14 +184,18 @@ export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (ap
       config: { permission: 'export.approve' },
       schema: {
         tags: ['oversight'],
-        summary: 'Exports, optionally by status',
+        summary: 'Exports, optionally by status, newest first, a page at a time',
         querystring: z.strictObject({
           status: z.enum(['pending', 'approved', 'denied', 'downloaded']).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ exports: z.array(exportSchema) }), ...errors },
+        response: { 200: z.object({ exports: z.array(exportSchema), next: nextSchema }), ...errors },
       },
     },
-    async (request) => ({ exports: (await oversight.listExports(request.query.status)).map(exportView) }),
+    async (request) => {
+      const { items, next } = await oversight.listExports(request.query);
+      return { exports: items.map(exportView), next };
+    },
   );
 
   app.post(
@@ -175,7 +211,7 @@ export const oversightRoutes: FastifyPluginAsyncZod<OversightRouteOptions> = (ap
       },
     },
     async (request) =>
-      exportView(
+      recordView(
         await oversight.decideExport(
           principalOf(request),
           request.params.id,

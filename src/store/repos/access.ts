@@ -5,7 +5,9 @@ import type {
   ExportRecord,
   ExportRepository,
   ExportStatus,
+  ExportSummary,
   FailurePolicy,
+  PageQuery,
   RecordedFailure,
   SessionRecord,
   SessionRepository,
@@ -305,13 +307,10 @@ export class KyselyBreakGlassRepository implements BreakGlassRepository {
     return row && toGrant(row);
   }
 
-  async pendingReview(): Promise<BreakGlassRecord[]> {
-    const rows = await this.#db
-      .selectFrom('break_glass')
-      .selectAll()
-      .where('reviewed_at', 'is', null)
-      .orderBy('granted_at')
-      .execute();
+  async pendingReview(page: PageQuery): Promise<BreakGlassRecord[]> {
+    let q = this.#db.selectFrom('break_glass').selectAll().where('reviewed_at', 'is', null);
+    if (page.before !== undefined) q = q.where('id', '<', page.before);
+    const rows = await q.orderBy('id', 'desc').limit(page.limit).execute();
     return rows.map(toGrant);
   }
 
@@ -385,10 +384,29 @@ export class KyselyExportRepository implements ExportRepository {
     return row && toExport(row);
   }
 
-  async list(status?: ExportStatus): Promise<ExportRecord[]> {
-    let q = this.#db.selectFrom('exports').selectAll();
-    if (status !== undefined) q = q.where('status', '=', status);
-    return (await q.orderBy('created_at').execute()).map(toExport);
+  async list(query: PageQuery & { readonly status?: ExportStatus | undefined }): Promise<ExportSummary[]> {
+    // Every column but subject_ids: that one may be a megabyte per row, and lists only count it.
+    let q = this.#db
+      .selectFrom('exports')
+      .select([
+        'id',
+        'requested_by',
+        'requester_role',
+        'purpose',
+        'subject_count',
+        'recipient',
+        'recipient_id',
+        'status',
+        'decided_by',
+        'decided_at',
+        'decision_note',
+        'created_at',
+        'downloaded_at',
+      ]);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.before !== undefined) q = q.where('id', '<', query.before);
+    const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(toExportSummary);
   }
 
   async transition(
@@ -413,13 +431,13 @@ export class KyselyExportRepository implements ExportRepository {
   }
 }
 
-function toExport(r: Selectable<ExportTable>): ExportRecord {
+function toExportSummary(r: Omit<Selectable<ExportTable>, 'subject_ids'>): ExportSummary {
   return {
     id: r.id,
     requestedBy: r.requested_by,
     requesterRole: r.requester_role,
     purpose: r.purpose,
-    subjectIds: JSON.parse(r.subject_ids) as string[],
+    subjectCount: Number(r.subject_count),
     recipient: JSON.parse(r.recipient) as ExportRecord['recipient'],
     recipientId: r.recipient_id,
     status: r.status as ExportStatus,
@@ -429,4 +447,9 @@ function toExport(r: Selectable<ExportTable>): ExportRecord {
     createdAt: r.created_at,
     downloadedAt: r.downloaded_at,
   };
+}
+
+function toExport(r: Selectable<ExportTable>): ExportRecord {
+  const { subjectCount: _count, ...rest } = toExportSummary(r);
+  return { ...rest, subjectIds: JSON.parse(r.subject_ids) as string[] };
 }
