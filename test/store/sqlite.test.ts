@@ -28,6 +28,16 @@ for (const walCheckpoints of ['inline', 'background'] as const satisfies readonl
 }
 
 describe('store [sqlite]: another connection holds the write lock', () => {
+  /** Something small to write. */
+  const apiToken = (name: string) => ({
+    id: randomUUID(),
+    name,
+    role: 'operator',
+    tokenHash: randomBytes(32),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: null,
+  });
+
   it('answers ERR_STORE_BUSY instead of a raw SQLITE_BUSY, and writes once the lock is released', async () => {
     const dir = tempDir('custodian-sqlite-busy-');
     const path = join(dir.path, 'busy.db');
@@ -44,14 +54,7 @@ describe('store [sqlite]: another connection holds the write lock', () => {
     );
     // Another process's writer, say `custodian import` beside `custodian serve`.
     const other = new SqliteDatabase(path);
-    const token = {
-      id: randomUUID(),
-      name: 'busy',
-      role: 'operator',
-      tokenHash: randomBytes(32),
-      createdAt: '2026-01-01T00:00:00.000Z',
-      expiresAt: null,
-    };
+    const token = apiToken('busy');
     try {
       other.exec('begin immediate');
       const refused = await store.transaction((tx) => tx.tokens.insert(token)).catch((e: unknown) => e);
@@ -77,14 +80,7 @@ describe('store [sqlite]: another connection holds the write lock', () => {
     const store = openStore({ engine: 'sqlite', path });
     await store.migrate();
     const other = new SqliteDatabase(path);
-    const token = {
-      id: randomUUID(),
-      name: 'wait',
-      role: 'operator',
-      tokenHash: randomBytes(32),
-      createdAt: '2026-01-01T00:00:00.000Z',
-      expiresAt: null,
-    };
+    const token = apiToken('wait');
     try {
       other.exec('begin immediate');
       // Released by a timer of this same thread: a busy wait that sleeps in the thread would hold
