@@ -18,9 +18,8 @@ const SEVERITY_RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, c
  * Pending incidents opened by anomaly hits. A hit of the same rule and actor within the rule's
  * window folds into the open incident (wider `seq` range, higher count) instead of opening a
  * new one. Each incident alerts until every configured channel has taken it (at least once: a
- * retry reaches the channels that took it before again). The review workflow comes later; what
- * it needs — the rule, the actor and role, and PI-free evidence pointing into the audit log — is
- * stored now.
+ * retry reaches the channels that took it before again). Each keeps what a reviewer needs: the
+ * rule, the actor and role, and PI-free evidence pointing into the audit log.
  */
 export class IncidentService {
   readonly #o: IncidentServiceOptions;

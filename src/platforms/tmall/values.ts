@@ -80,7 +80,7 @@ export function parseOrderId(value: string): string | undefined {
 
 /**
  * OAID, buyer_open_uid and similar platform keys: printable ASCII, at most 128 characters, with at
- * least one letter or digit (a placeholder such as `-` names nobody).
+ * least one letter or digit (a cell of dashes or dots, such as `-`, names nobody).
  */
 export function parsePlatformKey(value: string): string | undefined {
   return /^[\x21-\x7e]{1,128}$/u.test(value) && /[0-9A-Za-z]/u.test(value) ? value : undefined;
