@@ -796,33 +796,29 @@ export class Vault {
     ids: readonly string[],
     created: ReadonlySet<string>,
   ): Promise<void> {
+    // Once per subject and purpose: the purpose itself, and for a record that holds sensitive PI
+    // (PIPL Art. 28-29) the `sensitive_pi` consent too. Collecting is processing (R4).
     const checked = new Set<string>();
     for (const [i, p] of prepared.entries()) {
       const subjectId = ids[i]!;
       const purpose = p.input.purpose;
       if (created.has(subjectId) || !this.#o.policy.consentBased(purpose)) continue;
-      if (checked.has(`${subjectId}|${purpose}`)) continue;
-      checked.add(`${subjectId}|${purpose}`);
       // Without a ledger no consent can be known, so nothing is collected (fail closed).
-      if (this.#o.consent === undefined || (await this.#o.consent.declined(tx, subjectId, purpose))) {
-        throw new CustodianError(
-          'ERR_CONSENT_WITHDRAWN',
-          `the customer withdrew or refused consent for purpose "${purpose}"`,
-          { details: { purpose } },
-        );
+      const consent = this.#o.consent;
+      if (!checked.has(`${subjectId}|${purpose}`)) {
+        checked.add(`${subjectId}|${purpose}`);
+        if (consent === undefined || (await consent.declined(tx, subjectId, purpose))) {
+          throw new CustodianError(
+            'ERR_CONSENT_WITHDRAWN',
+            `the customer withdrew or refused consent for purpose "${purpose}"`,
+            { details: { purpose } },
+          );
+        }
       }
-    }
-    // Sensitive PI (PIPL Art. 28-29): a record holding any is refused once the customer withdrew or
-    // refused the `sensitive_pi` consent for its purpose; collecting it is processing too (R4).
-    const sensitiveChecked = new Set<string>();
-    for (const [i, p] of prepared.entries()) {
-      const subjectId = ids[i]!;
-      const purpose = p.input.purpose;
-      if (created.has(subjectId) || !this.#o.policy.consentBased(purpose)) continue;
+      if (checked.has(`${subjectId}|${purpose}|sensitive`)) continue;
       if (!Object.keys(p.fields).some((f) => isSensitiveField(p.spec.fields[f]!))) continue;
-      if (sensitiveChecked.has(`${subjectId}|${purpose}`)) continue;
-      sensitiveChecked.add(`${subjectId}|${purpose}`);
-      if (await this.#o.consent!.declined(tx, subjectId, purpose, 'sensitive_pi')) {
+      checked.add(`${subjectId}|${purpose}|sensitive`);
+      if (await consent!.declined(tx, subjectId, purpose, 'sensitive_pi')) {
         throw new CustodianError(
           'ERR_CONSENT_WITHDRAWN',
           `the customer withdrew or refused the sensitive_pi consent for purpose "${purpose}"`,
