@@ -87,36 +87,27 @@ export class IncidentService {
    * Alerts each incident through the notifier and marks it alerted once every configured channel
    * took it; one that a channel refused stays unalerted, for {@link alertPending}. With
    * `stopOnFailure`, stops at the first incident that is not delivered (the rest would wait on the
-   * same channel). Returns the incidents still unalerted.
+   * same channel).
    */
   async alert(
     incidents: readonly IncidentRecord[],
     options: { readonly stopOnFailure?: boolean } = {},
-  ): Promise<IncidentRecord[]> {
-    const undelivered: IncidentRecord[] = [];
-    for (const [index, incident] of incidents.entries()) {
+  ): Promise<void> {
+    for (const incident of incidents) {
       const failed = await this.#o.notifier.notify(alertOf(incident));
-      if (failed.length === 0) {
-        await this.#o.store.incidents.markAlerted(incident.id);
-        continue;
-      }
-      undelivered.push(incident);
-      if (options.stopOnFailure === true) {
-        undelivered.push(...incidents.slice(index + 1));
-        break;
-      }
+      if (failed.length === 0) await this.#o.store.incidents.markAlerted(incident.id);
+      else if (options.stopOnFailure === true) return;
     }
-    return undelivered;
   }
 
   /**
    * Alerts again the incidents that are not marked alerted — a channel failed, or the process
    * stopped between recording and alerting — oldest first, at most `limit`, stopping at the first
-   * that fails again. Returns the incidents still unalerted among them.
+   * that fails again.
    */
-  async alertPending(limit = RESEND_LIMIT): Promise<IncidentRecord[]> {
+  async alertPending(limit = RESEND_LIMIT): Promise<void> {
     const pending = await this.#o.store.incidents.unalerted(limit);
-    return pending.length === 0 ? [] : this.alert(pending, { stopOnFailure: true });
+    if (pending.length > 0) await this.alert(pending, { stopOnFailure: true });
   }
 }
 
