@@ -110,7 +110,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     }));
     // Each index version keeps the hash it was first used with: its tokens cannot be recomputed
     // without the values, so a later change of `crypto.suite` must not change how it looks up.
-    const pinnedAt = (options.now ?? (() => new Date()))().toISOString();
+    const now = options.now ?? (() => new Date());
+    const pinnedAt = now().toISOString();
     const indexSuite = (recorded: string | undefined): AeadSuiteId => {
       if (recorded === undefined) return suite.id;
       if (recorded !== 'aes-256-gcm' && recorded !== 'sm4-gcm')
@@ -150,7 +151,6 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       // Data keys cut from a pool that zeroes what it hands out (a `randomBytes` call each cost 7 µs).
       random: (size) => keyBytes.take(size),
     });
-    const now = options.now ?? (() => new Date());
     // Fail closed: no signing key, no runtime (docs/audit-log.md).
     const auditLog = new AuditLog({
       store,

@@ -18,6 +18,7 @@ import { hashToken } from '../crypto/tokens.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { RoleSpec } from '../domain/access/roles.js';
 import { CustodianError } from '../domain/errors.js';
+import { Lru } from '../keys/lru.js';
 import type { StaffRecord, TrainingRecord } from '../store/access.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { Principal } from './tokens.js';
@@ -476,7 +477,7 @@ export class StaffService {
    * an HMAC under a key of this process (what was typed is not kept). Such a username gets the
    * same 429 and 423 answers as an account would, so the answers do not tell who has an account.
    */
-  readonly #phantoms = new Map<string, { failedAttempts: number; lockedUntil: number }>();
+  readonly #phantoms = new Lru<string, { failedAttempts: number; lockedUntil: number }>(MAX_PHANTOMS);
   readonly #phantomKey = createSecretKey(randomBytes(32));
 
   constructor(deps: StaffServiceDeps) {
@@ -647,16 +648,11 @@ export class StaffService {
         input.password,
       );
       const failures = nextFailures(phantom?.failedAttempts ?? 0, lockout.maxFailures);
-      this.#phantoms.delete(key);
+      // Past the cap, the longest-untouched names go.
       this.#phantoms.set(key, {
         failedAttempts: failures,
         lockedUntil: backOffUntil(at, failures, lockout).getTime(),
       });
-      // Oldest first: past the cap, the longest-untouched entries go.
-      for (const old of this.#phantoms.keys()) {
-        if (this.#phantoms.size <= MAX_PHANTOMS) break;
-        this.#phantoms.delete(old);
-      }
       await this.#emitAlone('staff.sign-in-failed', at, actor, {
         reason: staff === undefined ? 'unknown-user' : 'disabled',
       });
