@@ -40,6 +40,7 @@ import {
   maskNationalId,
   maskPhone,
   RESIDENT_ID_PROVINCE_PREFIXES,
+  trimTrailingDotsAndHyphens,
 } from './validators.js';
 
 /** The kinds of personal information {@link detectPii} reports. */
@@ -440,13 +441,6 @@ function mobileAt(
   return { start, core, base };
 }
 
-/** `m` without its trailing dots and hyphens; a loop, since `/[.-]+$/` is quadratic on long runs. */
-function trimEmailTail(m: string): string {
-  let end = m.length;
-  while (end > 0 && (m[end - 1] === '.' || m[end - 1] === '-')) end--;
-  return m.slice(0, end);
-}
-
 const EMAIL_SCAN =
   /(?<![A-Za-z0-9_%+.-])[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 const PASSPORT_SCAN = /(?<![A-Za-z0-9])(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7})(?![A-Za-z0-9])/g;
@@ -456,7 +450,7 @@ const USCC_AUTHORITIES = new Set('123456789ANY');
 function textCandidates(s: string): Candidate[] {
   const out: Candidate[] = [];
   for (const m of s.matchAll(EMAIL_SCAN)) {
-    const value = trimEmailTail(m[0]);
+    const value = trimTrailingDotsAndHyphens(m[0]);
     if (isEmail(value)) {
       out.push({
         type: 'email',

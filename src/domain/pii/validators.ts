@@ -401,7 +401,7 @@ const PATTERNS: readonly Pattern[] = [
 ];
 
 /** `s` without its trailing dots and hyphens; a loop, since `/[.-]+$/` is quadratic on long runs. */
-function trimTrailingDotsAndHyphens(s: string): string {
+export function trimTrailingDotsAndHyphens(s: string): string {
   let end = s.length;
   while (end > 0 && (s[end - 1] === '.' || s[end - 1] === '-')) end--;
   return s.slice(0, end);
