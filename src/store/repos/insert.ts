@@ -41,7 +41,10 @@ export class BulkInsert<T extends Table, Row> {
   readonly #rowsPerStatement: number;
   /** What the statement text depends on, but for the row count. */
   readonly #key: string;
-  /** Positions in a row's values of the unique key's columns, when the shape names one. */
+  /**
+   * Positions in a row's values of the unique key's columns, when the shape names one, on
+   * PostgreSQL (see {@link run}); SQLite serialises writers, so there is nothing to order for.
+   */
   readonly #orderBy: readonly number[] | undefined;
 
   constructor(db: Kysely<Database>, shape: InsertShape<T, Row>) {
@@ -56,9 +59,10 @@ export class BulkInsert<T extends Table, Row> {
       shape.columns.join(','),
       shape.skipDuplicatesOf?.join(',') ?? '',
     ].join('|');
-    this.#orderBy = shape.skipDuplicatesOf?.map((c) => shape.columns.indexOf(c));
-    if (this.#orderBy?.some((i) => i < 0))
+    const keyColumns = shape.skipDuplicatesOf?.map((c) => shape.columns.indexOf(c));
+    if (keyColumns?.some((i) => i < 0))
       throw new TypeError(`${shape.table}: a unique-key column is not among the inserted columns`);
+    this.#orderBy = this.#pg ? keyColumns : undefined;
   }
 
   /**
@@ -68,7 +72,7 @@ export class BulkInsert<T extends Table, Row> {
    * happens to leave; preparing a new 500-row text every batch cost an import 2% of its time.
    * PostgreSQL parses every statement anyway, so there the rest is one statement, one round trip.
    *
-   * A shape with a unique key inserts its rows sorted by that key. On PostgreSQL an insert waits
+   * On PostgreSQL a shape with a unique key inserts its rows sorted by that key: an insert waits
    * for a concurrent unit of work's uncommitted row with the same key; two batches that hold the
    * same new keys in different orders (two collects of the same new buyers) would each wait for
    * the other, and the server would abort one of them as a deadlock. In one order, the later
