@@ -144,14 +144,14 @@ export class KyselyStore implements Store {
         .transaction()
         .execute((trx) => work(repositories(trx, this.capabilities, this.#auditHint)));
     } catch (error) {
-      // The driver's message may quote the conflicting values; only the fact of the conflict leaves.
-      if (isUniqueViolation(error))
-        throw new CustodianError('ERR_STORE_CONFLICT', 'the write conflicts with existing data', {
-          cause: error,
-        });
-      // The unit of work rolled back whole; the same work run again may well succeed, so callers
-      // that retry (the vault's collect, the importer's batches) get codes they retry on.
-      switch (transientFailure(error)) {
+      // The driver's message may quote the conflicting values; only the fact of the failure leaves.
+      // A unit of work rolled back whole may well succeed run again, so callers that retry (the
+      // vault's collect, the importer's batches) get codes they retry on.
+      switch (storeFailure(error)) {
+        case 'unique':
+          throw new CustodianError('ERR_STORE_CONFLICT', 'the write conflicts with existing data', {
+            cause: error,
+          });
         case 'conflict':
           throw new CustodianError(
             'ERR_STORE_CONFLICT',
@@ -214,22 +214,22 @@ export class KyselyStore implements Store {
   }
 }
 
-/** PostgreSQL `23505`, SQLite `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY`. */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 /**
- * Why a unit of work failed that could succeed if run again, looking through the causes a service
- * wraps a driver error in (`appendAudit` wraps it in `ERR_AUDIT_WRITE_FAILED`):
+ * What a failed unit of work ran into, when the store answers it with a code of its own:
+ * - `unique`: a unique violation (PostgreSQL `23505`, SQLite `SQLITE_CONSTRAINT_UNIQUE` /
+ *   `_PRIMARYKEY`), of the error itself;
  * - `conflict`: PostgreSQL aborted it to break a deadlock (`40P01`) or could not serialise it
  *   (`40001`);
  * - `busy`: SQLite's write lock stayed with another connection (another process: `custodian
  *   import` beside `custodian serve`) past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED` and
  *   their extended codes).
+ * The last two are looked for through the causes a service wraps a driver error in (`appendAudit`
+ * wraps it in `ERR_AUDIT_WRITE_FAILED`).
  */
-function transientFailure(error: unknown): 'conflict' | 'busy' | undefined {
+function storeFailure(error: unknown): 'unique' | 'conflict' | 'busy' | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  if (own === '23505' || own === 'SQLITE_CONSTRAINT_UNIQUE' || own === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+    return 'unique';
   for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
     const code = (at as { code?: unknown }).code;
     if (code === '40P01' || code === '40001') return 'conflict';
