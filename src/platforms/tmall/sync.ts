@@ -276,9 +276,9 @@ export async function decryptIntoVault(
         if (number === undefined || number.trim() === '') continue;
         const kind = classifyPhone(number);
         const privacy = kind.kind === 'virtual' || (r.privacy_protection === true && number === r.mobile);
-        // A masked number goes through `put` only to be counted: it is never stored.
-        if (kind.kind === 'masked') put(privacy ? 'privacyNumber' : 'phone', number);
-        else if (privacy) put('privacyNumber', kind.kind === 'virtual' ? kind.value : number);
+        if (kind.kind === 'masked') {
+          if (needed(privacy ? 'privacyNumber' : 'phone')) masked++;
+        } else if (privacy) put('privacyNumber', kind.kind === 'virtual' ? kind.value : number);
         else if (kind.kind === 'mobile' || kind.kind === 'landline')
           put('phone', fields['phone'] ?? kind.value);
       }
