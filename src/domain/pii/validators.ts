@@ -1,8 +1,9 @@
 /**
  * Pure validators for the Chinese personal-information formats a Tmall merchant handles
- * (regulation.md §9, rules R30 and R32), plus {@link findPii}, a scanner that finds these
- * formats inside free text (buyer messages, service notes), and the display masks of these
- * formats (import them from masking.ts, which re-exports them).
+ * (regulation.md §9, rules R30 and R32), plus {@link findPii}, a context-free scanner that finds
+ * these formats inside free text (the baseline of `npm run bench -- pii-quality` and the ground
+ * truth of the synthetic generator; screening and masking use detect.ts's `detectPii`), and the
+ * display masks of these formats (import them from masking.ts, which re-exports them).
  *
  * Everything here is plain TypeScript with no I/O and no clock reads, except where a function
  * documents a default of "today" (resident id birth dates must not lie in the future).
