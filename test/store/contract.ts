@@ -477,18 +477,9 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
       it('stores staff, updates them partially, and finds them by username', async () => {
         const id = randomUUID();
         const staff = {
-          id,
-          username: `u-${id.slice(0, 8)}`,
+          ...staffRow(id, 'u', 'operator'),
           displayName: '运营 小王',
-          role: 'operator',
           passwordHash: '$argon2id$v=19$x',
-          totpSealed: null,
-          totpEnrolledAt: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          disabledAt: null,
-          createdAt: t(1),
-          lastLoginAt: null,
         };
         await store.staff.insert(staff);
         expect(await store.staff.byUsername(staff.username)).toEqual(staff);
