@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AeadSuite, NonceSource } from '../crypto/aead.js';
 import type { BlindIndexer } from '../crypto/blind-index.js';
-import { openField, sealField, type FieldContext } from '../crypto/envelope.js';
+import { openField } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
 import type { AccessPolicy, Decision, Reason } from '../domain/access/engine.js';
@@ -9,11 +9,10 @@ import type { AuditEntry } from '../domain/audit/entry.js';
 import { ageOn, BIRTH_DATE_CATEGORIES, birthDateFrom, isMinorAge } from '../domain/consent/age.js';
 import type { SeparateConsentNeed } from '../domain/consent/rules.js';
 import type { ConsentFacts } from '../domain/consent/state.js';
-import { isSensitiveField, type CollectionSpec, type Datamap } from '../domain/datamap/schema.js';
+import type { Datamap } from '../domain/datamap/schema.js';
 import { CATEGORIES } from '../domain/datamap/taxonomy.js';
 import { CustodianError, isCustodianError } from '../domain/errors.js';
 import { mask } from '../domain/masking.js';
-import { minimiseRecord, type ScreenAction } from '../domain/datamap/minimise.js';
 import type { Keyring, SubjectKey } from '../keys/keyring.js';
 import type {
   IdentityLookup,
@@ -24,12 +23,37 @@ import type {
   SubjectKeyRecord,
 } from '../store/store.js';
 import { appendAudit } from './audit.js';
-import { decodeSealedFields, encodeSealedFields } from './sealed-record.js';
+import {
+  collectionSpec,
+  lookupKey,
+  prepareCollect,
+  sealPlanned,
+  type CollectCarry,
+  type CollectInput,
+  type CollectMeta,
+  type CollectPlan,
+  type IdentityKind,
+  type IdentityWrite,
+  type PlannedSubject,
+  type PreparedCollect,
+  type ScreenedFieldReport,
+  type SealedBatch,
+} from './collect-plan.js';
+import { decodeSealedFields } from './sealed-record.js';
 import type { Principal } from './tokens.js';
 
-/** Identity kinds that can find a subject. OAID and member id are the platform's keys (R30). */
-export const IDENTITY_KINDS = ['oaid', 'memberId', 'email', 'phone'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+export { IDENTITY_KINDS, identityContext } from './collect-plan.js';
+export type {
+  CollectCarry,
+  CollectInput,
+  CollectMeta,
+  CollectPlan,
+  IdentityKind,
+  Identities,
+  PreparedCollect,
+  ScreenedFieldReport,
+  SealedBatch,
+} from './collect-plan.js';
 
 /**
  * Identities that identify a customer on their own. A phone or email alone never merges two
@@ -37,29 +61,6 @@ export type IdentityKind = (typeof IDENTITY_KINDS)[number];
  */
 const STRONG_KINDS: readonly IdentityKind[] = ['oaid', 'memberId'];
 const WEAK_KINDS: readonly IdentityKind[] = ['email', 'phone'];
-
-export type Identities = { readonly [K in IdentityKind]?: string | undefined };
-
-export interface CollectInput {
-  readonly collection: string;
-  readonly fields: Readonly<Record<string, string>>;
-  readonly purpose: string;
-  readonly identities?: Identities | undefined;
-  readonly subjectId?: string | undefined;
-  /**
-   * In `collectMany`: the position of an earlier input of the same call whose subject this record
-   * joins (an order's delivery address joins the buyer its order found or created).
-   */
-  readonly subjectOf?: number | undefined;
-  readonly source?: string | undefined;
-}
-
-/** Personal data found in a free-text field and what was done about it. Types only, never values. */
-export interface ScreenedFieldReport {
-  readonly field: string;
-  readonly action: ScreenAction;
-  readonly types: string[];
-}
 
 export interface CollectResult {
   readonly subjectId: string;
@@ -204,7 +205,7 @@ export class Vault {
     // retry then finds that subject instead of creating a second one.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#collectPrepared(principal, prepared);
+        return await this.#o.store.transaction((tx) => this.#collectPrepared(tx, principal, prepared));
       } catch (error) {
         if (attempt >= 3 || !(error instanceof CustodianError && error.code === 'ERR_STORE_CONFLICT'))
           throw error;
@@ -224,111 +225,201 @@ export class Vault {
   ): Promise<CollectResult[]> {
     checkJoins(inputs);
     const prepared = inputs.map((input) => this.#prepare(principal, input));
-    return this.#collectPrepared(principal, prepared, tx);
+    return this.#collectPrepared(tx, principal, prepared);
   }
 
+  /**
+   * Refuses what {@link collectMany} refuses before it looks at any value: an undeclared
+   * collection, and a purpose the principal may not act for. A caller that prepares records itself
+   * ({@link prepareCollect}, e.g. in a worker thread) checks each collection and purpose here first.
+   */
+  checkCollect(principal: Principal, collection: string, purpose: string): void {
+    collectionSpec(this.#o.datamap, collection);
+    this.#requirePurpose(purpose, principal);
+  }
+
+  /**
+   * The first of the three steps of a collect that a caller may run apart (the file importer: the
+   * next batch planned and sealed while this one is written): each record's subject found (or
+   * made, with a new key), its record id and the identities to write. `ahead` plans outside the
+   * unit of work that will write, after the records of `carry` (planned, not yet committed), so
+   * {@link commitCollect} must then `verify`; otherwise `reads` is that unit of work.
+   */
+  async planCollect(
+    reads: Repositories,
+    metas: readonly CollectMeta[],
+    options: { readonly ahead: boolean; readonly carry?: CollectCarry | undefined },
+  ): Promise<CollectPlan> {
+    const at = this.#o.now().toISOString();
+    const { subjects, held, created, known, newKeys, matches } = await this.#subjectsFor(
+      reads,
+      metas,
+      at,
+      options,
+    );
+    const recordIds: string[] = [];
+    const writes: IdentityWrite[] = [];
+    const written = new PairMap<true>();
+    metas.forEach((p, i) => {
+      recordIds.push(uuidv7());
+      const { subjectId } = subjects[i]!;
+      p.identities.forEach((identity, j) => {
+        // An identity the store already holds for this subject is not sealed and written again.
+        const { key: row } = identity.current;
+        if (held.get(subjectId, row) || written.get(subjectId, row)) return;
+        written.set(subjectId, row, true);
+        writes.push({ record: i, identity: j });
+      });
+    });
+    const keys = new Map<string, SubjectKey>();
+    for (const s of subjects) keys.set(s.subjectId, s.key);
+    return {
+      at,
+      subjects,
+      recordIds,
+      writes,
+      created,
+      known,
+      newKeys,
+      carry: { matches, keys, created: new Set(created) },
+    };
+  }
+
+  /** The records of a plan sealed in this thread (see {@link sealPlanned}). */
+  sealPlan(prepared: readonly PreparedCollect[], plan: CollectPlan): SealedBatch {
+    return sealPlanned(prepared, plan, { suite: this.#o.suite, nonces: this.#o.nonces });
+  }
+
+  /**
+   * The last step: the plan's new subjects and keys, its sealed records and identities and one
+   * `collect` audit entry per subject and purpose (R17), written in the caller's unit of work. A
+   * plan made `ahead` is checked again first (`verify`): its known subjects locked, neither erased
+   * nor rekeyed since, and no consent for the purpose withdrawn (R4); a change refuses the batch
+   * with the code a collect would have given, or `ERR_STORE_CONFLICT` for a new key version, so
+   * the caller collects those records again in one unit of work.
+   */
+  async commitCollect(
+    tx: Repositories,
+    principal: Principal,
+    metas: readonly CollectMeta[],
+    plan: CollectPlan,
+    sealed: SealedBatch,
+    options: { readonly verify: boolean },
+  ): Promise<CollectResult[]> {
+    const { at, subjects } = plan;
+    if (options.verify && plan.known.length > 0) {
+      await tx.subjects.lockMany(plan.known);
+      const stored = new Map((await tx.keys.currentMany(plan.known)).map((k) => [k.subjectId, k.version]));
+      await this.#checkKnown(tx, plan.known);
+      for (const s of subjects)
+        if (!plan.created.includes(s.subjectId) && stored.get(s.subjectId) !== s.key.version)
+          throw new CustodianError('ERR_STORE_CONFLICT', 'a subject key changed while the batch was sealed');
+      await this.#refuseDeclined(
+        tx,
+        metas,
+        subjects.map((s) => s.subjectId),
+        new Set(plan.created),
+      );
+    }
+    if (plan.created.length > 0) {
+      await tx.subjects.insertMany(plan.created.map((id) => ({ id, createdAt: at })));
+      await tx.keys.insertMany(plan.newKeys);
+    }
+    const results: CollectResult[] = [];
+    const records: RecordRow[] = [];
+    const entries: CollectEntry[] = [];
+    const entryOf = new PairMap<CollectEntry>();
+    metas.forEach((p, i) => {
+      const { subjectId, key, created } = subjects[i]!;
+      const recordId = plan.recordIds[i]!;
+      records.push({
+        id: recordId,
+        subjectId,
+        collection: p.collection,
+        keyVersion: key.version,
+        sealed: sealed.records[i]!,
+        plain: p.plain,
+        purpose: p.purpose,
+        source: p.source ?? null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      // One entry per subject and purpose for the whole call (R17): its records and fields.
+      let entry = entryOf.get(subjectId, p.purpose);
+      if (entry === undefined) {
+        entry = {
+          subjectId,
+          purpose: p.purpose,
+          records: [],
+          fields: new Map(),
+          created: false,
+          identities: 0,
+          stripped: 0,
+          screened: [],
+        };
+        entryOf.set(subjectId, p.purpose, entry);
+        entries.push(entry);
+      }
+      entry.records.push(recordId);
+      let fields = entry.fields.get(p.collection);
+      if (fields === undefined) entry.fields.set(p.collection, (fields = new Set()));
+      for (const f of p.fieldNames) fields.add(f);
+      entry.created ||= created;
+      entry.identities += p.identities.length;
+      entry.stripped += p.stripped.length;
+      for (const x of p.screened)
+        entry.screened.push(`${p.collection}.${x.field}:${x.action}:${x.types.join('+')}`);
+      results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
+    });
+    const identities: IdentityRecord[] = plan.writes.map((w, n) => {
+      const { subjectId, key } = subjects[w.record]!;
+      const identity = metas[w.record]!.identities[w.identity]!;
+      return {
+        subjectId,
+        kind: identity.kind,
+        indexVersion: identity.current.indexVersion,
+        token: identity.current.token,
+        sealed: sealed.identities[n]!,
+        keyVersion: key.version,
+        createdAt: at,
+      };
+    });
+    await tx.records.insertMany(records);
+    await tx.identities.insertMany(identities);
+    await appendAudit(
+      tx,
+      entries.map((e) => ({
+        v: 1,
+        at,
+        action: 'collect',
+        actor: { id: principal.id, role: principal.role },
+        subject: this.#o.pseudonymize(e.subjectId),
+        purpose: e.purpose,
+        records: e.records,
+        fields: [...e.fields].flatMap(([collection, fields]) => [...fields].map((f) => `${collection}.${f}`)),
+        detail: {
+          newSubject: e.created,
+          identities: e.identities,
+          stripped: e.stripped,
+          screened: e.screened.join(' '),
+        },
+      })),
+    );
+    return results;
+  }
+
+  /** A collect in the caller's unit of work: planned, sealed here and written. */
   async #collectPrepared(
+    tx: Repositories,
     principal: Principal,
     prepared: readonly PreparedCollect[],
-    within?: Repositories,
   ): Promise<CollectResult[]> {
-    const at = this.#o.now().toISOString();
     // Set-based: one identity lookup, one read of the known subjects and their keys, then one
     // multi-row insert per table for the whole batch, and one audit append.
-    const work = async (tx: Repositories): Promise<CollectResult[]> => {
-      const { subjects, held } = await this.#subjectsFor(tx, prepared, at);
-      const results: CollectResult[] = [];
-      const records: RecordRow[] = [];
-      const identities: IdentityRecord[] = [];
-      const written = new PairMap<true>();
-      const entries: CollectEntry[] = [];
-      const entryOf = new PairMap<CollectEntry>();
-      prepared.forEach((p, i) => {
-        const { subjectId, key, created } = subjects[i]!;
-        const recordId = uuidv7();
-        const sealed = new Map<string, Buffer>();
-        const plain: Record<string, string> = {};
-        for (const field in p.fields) {
-          const value = p.fields[field]!;
-          if (p.spec.fields[field]!.protection === 'plain') plain[field] = value;
-          else
-            sealed.set(
-              field,
-              this.#seal(value, key, { subjectId, collection: p.input.collection, recordId, field }),
-            );
-        }
-        records.push({
-          id: recordId,
-          subjectId,
-          collection: p.input.collection,
-          keyVersion: key.version,
-          sealed: encodeSealedFields(sealed),
-          plain: Object.keys(plain).length > 0 ? plain : null,
-          purpose: p.input.purpose,
-          source: p.input.source ?? null,
-          createdAt: at,
-          updatedAt: at,
-        });
-        for (const identity of p.identities) {
-          // An identity the store already holds for this subject is not sealed and written again.
-          const { key: row } = identity.current;
-          if (held.get(subjectId, row) || written.get(subjectId, row)) continue;
-          written.set(subjectId, row, true);
-          identities.push(this.#identityRow(subjectId, key, identity, at));
-        }
-        // One entry per subject and purpose for the whole call (R17): its records and fields.
-        let entry = entryOf.get(subjectId, p.input.purpose);
-        if (entry === undefined) {
-          entry = {
-            subjectId,
-            purpose: p.input.purpose,
-            records: [],
-            fields: new Map(),
-            created: false,
-            identities: 0,
-            stripped: 0,
-            screened: [],
-          };
-          entryOf.set(subjectId, p.input.purpose, entry);
-          entries.push(entry);
-        }
-        entry.records.push(recordId);
-        let fields = entry.fields.get(p.input.collection);
-        if (fields === undefined) entry.fields.set(p.input.collection, (fields = new Set()));
-        for (const f in p.fields) fields.add(f);
-        entry.created ||= created;
-        entry.identities += p.identities.length;
-        entry.stripped += p.stripped.length;
-        for (const x of p.screened)
-          entry.screened.push(`${p.input.collection}.${x.field}:${x.action}:${x.types.join('+')}`);
-        results.push({ subjectId, recordId, created, stripped: [...p.stripped], screened: [...p.screened] });
-      });
-      await tx.records.insertMany(records);
-      await tx.identities.insertMany(identities);
-      await appendAudit(
-        tx,
-        entries.map((e) => ({
-          v: 1,
-          at,
-          action: 'collect',
-          actor: { id: principal.id, role: principal.role },
-          subject: this.#o.pseudonymize(e.subjectId),
-          purpose: e.purpose,
-          records: e.records,
-          fields: [...e.fields].flatMap(([collection, fields]) =>
-            [...fields].map((f) => `${collection}.${f}`),
-          ),
-          detail: {
-            newSubject: e.created,
-            identities: e.identities,
-            stripped: e.stripped,
-            screened: e.screened.join(' '),
-          },
-        })),
-      );
-      return results;
-    };
-    return within === undefined ? this.#o.store.transaction(work) : work(within);
+    const plan = await this.planCollect(tx, prepared, { ahead: false });
+    return this.commitCollect(tx, principal, prepared, plan, this.sealPlan(prepared, plan), {
+      verify: false,
+    });
   }
 
   /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
@@ -599,72 +690,10 @@ export class Vault {
   }
 
   #prepare(principal: Principal, input: CollectInput): PreparedCollect {
-    const spec = this.#o.datamap.collections[input.collection];
-    if (spec === undefined) {
-      throw new CustodianError(
-        'ERR_COLLECT_UNKNOWN_COLLECTION',
-        `collection "${input.collection}" is not declared`,
-        {
-          details: { collection: input.collection },
-        },
-      );
-    }
+    const spec = collectionSpec(this.#o.datamap, input.collection);
     this.#requirePurpose(input.purpose, principal);
-    const undeclared = Object.keys(input.fields).filter((f) => !Object.hasOwn(spec.fields, f));
-    if (undeclared.length > 0) {
-      throw new CustodianError(
-        'ERR_COLLECT_UNDECLARED_FIELDS',
-        `undeclared fields: ${undeclared.join(', ')}`,
-        {
-          details: { collection: input.collection, fields: undeclared },
-        },
-      );
-    }
     // Minimisation (R11, PIPL Art. 6): only the fields the stated purpose needs; free text screened for PII.
-    const minimised = minimiseRecord(this.#o.datamap, input.collection, input.purpose, input.fields);
-    if (minimised.refused.length > 0) {
-      throw new CustodianError(
-        'ERR_COLLECT_FIELDS_NOT_NEEDED',
-        `purpose "${input.purpose}" does not need: ${minimised.refused.join(', ')}`,
-        { details: { collection: input.collection, purpose: input.purpose, fields: minimised.refused } },
-      );
-    }
-    const rejected = minimised.screened.filter((s) => s.action === 'rejected');
-    if (rejected.length > 0) {
-      throw new CustodianError(
-        'ERR_COLLECT_PII_REJECTED',
-        `free text holds personal data the field may not hold: ${rejected.map((r) => r.field).join(', ')}`,
-        { details: { fields: rejected.map((r) => ({ field: r.field, types: r.types })) } },
-      );
-    }
-    const fields = minimised.fields;
-    // Identities given explicitly, plus declared identity fields of the record (e.g. profile.phone).
-    const identities: PreparedIdentity[] = [];
-    const add = (kind: IdentityKind, value: string): void => {
-      const { normalized, tokens } = this.#o.indexer.index(kind, value);
-      if (identities.some((i) => i.kind === kind && i.normalized === normalized)) return;
-      const lookups = tokens.map(({ version, token }) => {
-        const lookup: IdentityLookup = { kind, indexVersion: version, token };
-        return { ...lookup, key: lookupKey(lookup) };
-      });
-      identities.push({ kind, normalized, current: lookups[0]!, lookups });
-    };
-    for (const kind of IDENTITY_KINDS) {
-      const value = input.identities?.[kind];
-      if (value !== undefined) add(kind, value);
-    }
-    for (const [field, value] of Object.entries(fields)) {
-      const kind = spec.fields[field]!.identity;
-      if (kind !== undefined && value.trim() !== '') add(kind, value);
-    }
-    return {
-      input,
-      spec,
-      fields,
-      identities,
-      stripped: minimised.stripped,
-      screened: minimised.screened.map((x) => ({ field: x.field, action: x.action, types: [...x.types] })),
-    };
+    return prepareCollect(this.#o.datamap, this.#o.indexer, spec, input);
   }
 
   /**
@@ -672,23 +701,30 @@ export class Vault {
    * a record names its subject, or its identities find one by blind index (strong identities decide
    * when given, weak ones only otherwise — R30), or a new subject is made. Identities written by
    * earlier records of the batch count as if they were stored already, so two orders of one new
-   * buyer in a batch make one subject. Reads the store once per step, not once per record.
+   * buyer in a batch make one subject; so do those of a `carry`, the batch planned before this one.
+   * Reads the store once per step, not once per record.
    */
   async #subjectsFor(
     tx: Repositories,
-    prepared: readonly PreparedCollect[],
+    prepared: readonly CollectMeta[],
     at: string,
+    options: { readonly ahead: boolean; readonly carry?: CollectCarry | undefined },
   ): Promise<{
-    subjects: { subjectId: string; key: SubjectKey; created: boolean }[];
+    subjects: PlannedSubject[];
     /** Identities the store holds already (subject, {@link lookupKey}): found by the lookup. */
     held: PairMap<true>;
+    created: string[];
+    known: string[];
+    newKeys: SubjectKeyRecord[];
+    /** Every identity of the batch and its subject ({@link lookupKey} of its current lookup). */
+    matches: Map<string, string>;
   }> {
+    const { carry } = options;
     const lookupsOf = prepared.map((p) => {
-      if (p.input.subjectId !== undefined || p.input.subjectOf !== undefined) return [];
-      const given = new Set(p.identities.map((i) => i.kind));
-      const kinds = STRONG_KINDS.some((k) => given.has(k)) ? STRONG_KINDS : WEAK_KINDS;
+      if (p.subjectId !== undefined || p.subjectOf !== undefined) return [];
+      const kinds = STRONG_KINDS.some((k) => p.given.includes(k)) ? STRONG_KINDS : WEAK_KINDS;
       return p.identities
-        .filter((i) => kinds.includes(i.kind) && p.input.identities?.[i.kind] !== undefined)
+        .filter((i) => kinds.includes(i.kind) && p.given.includes(i.kind))
         .flatMap((i) => i.lookups);
     });
     // Every platform identity of every record is looked up, also those that find no subject (a
@@ -713,13 +749,20 @@ export class Vault {
         match(lookupKey(m), m.subjectId);
         held.set(m.subjectId, lookupKey(m), true);
       }
+    // The batch planned before this one writes its identities before this one commits.
+    if (carry !== undefined)
+      for (const [key, subjectId] of carry.matches) {
+        match(key, subjectId);
+        held.set(subjectId, key, true);
+      }
 
     /** Which records created a subject: only the first record of a new buyer reports `created`. */
     const creators = new Set<number>();
     const ids: string[] = [];
+    const batch = new Map<string, string>();
     prepared.forEach((p, i) => {
-      const joins = p.input.subjectOf; // checked by checkJoins before the unit of work
-      let subjectId = joins === undefined ? p.input.subjectId : ids[joins];
+      const joins = p.subjectOf; // checked by checkJoins before the unit of work
+      let subjectId = joins === undefined ? p.subjectId : ids[joins];
       if (subjectId === undefined) {
         const found = new Set(lookupsOf[i]!.flatMap((l) => [...(matches.get(l.key) ?? [])]));
         if (found.size > 1) {
@@ -743,38 +786,40 @@ export class Vault {
           );
         }
       }
-      for (const identity of p.identities) match(identity.current.key, subjectId);
+      for (const identity of p.identities) {
+        match(identity.current.key, subjectId);
+        batch.set(identity.current.key, subjectId);
+      }
       ids.push(subjectId);
     });
 
-    const created = new Set([...creators].map((i) => ids[i]!));
+    const created = [...new Set([...creators].map((i) => ids[i]!))];
+    const fresh = new Set(created);
     const keys = new Map<string, SubjectKey>();
-    const known = [...new Set(ids.filter((id) => !created.has(id)))];
-    await this.#refuseDeclined(tx, prepared, ids, created);
-    if (known.length > 0) {
-      await tx.subjects.lockMany(known);
-      const subjects = new Map((await tx.subjects.getMany(known)).map((s) => [s.id, s]));
-      const stored = new Map((await tx.keys.currentMany(known)).map((k) => [k.subjectId, k]));
-      for (const id of known) {
-        const subject = subjects.get(id);
-        if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
-        if (subject.erasedAt !== null)
-          throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
-        const record = stored.get(id);
+    const known = [...new Set(ids.filter((id) => !fresh.has(id)))];
+    // Subjects the carried batch creates are not stored yet: their keys come with it.
+    const stored = known.filter((id) => {
+      const key = carry?.created.has(id) ? carry.keys.get(id) : undefined;
+      if (key !== undefined) keys.set(id, key);
+      return key === undefined;
+    });
+    if (!options.ahead) await this.#refuseDeclined(tx, prepared, ids, fresh);
+    if (stored.length > 0) {
+      if (!options.ahead) await tx.subjects.lockMany(stored);
+      await this.#checkKnown(tx, stored);
+      const records = new Map((await tx.keys.currentMany(stored)).map((k) => [k.subjectId, k]));
+      for (const id of stored) {
+        const record = records.get(id);
         if (record === undefined)
           throw new CustodianError('ERR_KEY_UNAVAILABLE', 'the subject has no data key');
         keys.set(id, await this.#o.keyring.unwrap(record));
       }
     }
-    if (created.size > 0) {
-      const records: SubjectKeyRecord[] = [];
-      for (const id of created) {
-        const { record, key } = await this.#o.keyring.create(id, 1, at);
-        records.push(record);
-        keys.set(id, key);
-      }
-      await tx.subjects.insertMany([...created].map((id) => ({ id, createdAt: at })));
-      await tx.keys.insertMany(records);
+    const newKeys: SubjectKeyRecord[] = [];
+    for (const id of created) {
+      const { record, key } = await this.#o.keyring.create(id, 1, at);
+      newKeys.push(record);
+      keys.set(id, key);
     }
     return {
       subjects: ids.map((subjectId, i) => ({
@@ -783,7 +828,22 @@ export class Vault {
         created: creators.has(i),
       })),
       held,
+      created,
+      known,
+      newKeys,
+      matches: batch,
     };
+  }
+
+  /** Known subjects must exist and not be erased. */
+  async #checkKnown(tx: Repositories, ids: readonly string[]): Promise<void> {
+    const subjects = new Map((await tx.subjects.getMany(ids)).map((s) => [s.id, s]));
+    for (const id of ids) {
+      const subject = subjects.get(id);
+      if (subject === undefined) throw new CustodianError('ERR_SUBJECT_NOT_FOUND', 'no such subject');
+      if (subject.erasedAt !== null)
+        throw new CustodianError('ERR_SUBJECT_ERASED', 'the subject has been erased');
+    }
   }
 
   /**
@@ -792,7 +852,7 @@ export class Vault {
    */
   async #refuseDeclined(
     tx: Repositories,
-    prepared: readonly PreparedCollect[],
+    prepared: readonly CollectMeta[],
     ids: readonly string[],
     created: ReadonlySet<string>,
   ): Promise<void> {
@@ -801,7 +861,7 @@ export class Vault {
     const checked = new Set<string>();
     for (const [i, p] of prepared.entries()) {
       const subjectId = ids[i]!;
-      const purpose = p.input.purpose;
+      const purpose = p.purpose;
       if (created.has(subjectId) || !this.#o.policy.consentBased(purpose)) continue;
       // Without a ledger no consent can be known, so nothing is collected (fail closed).
       const consent = this.#o.consent;
@@ -815,8 +875,7 @@ export class Vault {
           );
         }
       }
-      if (checked.has(`${subjectId}|${purpose}|sensitive`)) continue;
-      if (!Object.keys(p.fields).some((f) => isSensitiveField(p.spec.fields[f]!))) continue;
+      if (checked.has(`${subjectId}|${purpose}|sensitive`) || !p.sensitive) continue;
       checked.add(`${subjectId}|${purpose}|sensitive`);
       if (await consent!.declined(tx, subjectId, purpose, 'sensitive_pi')) {
         throw new CustodianError(
@@ -826,32 +885,6 @@ export class Vault {
         );
       }
     }
-  }
-
-  #identityRow(subjectId: string, key: SubjectKey, identity: PreparedIdentity, at: string): IdentityRecord {
-    return {
-      subjectId,
-      kind: identity.kind,
-      indexVersion: identity.current.indexVersion,
-      token: identity.current.token,
-      sealed: this.#seal(
-        identity.normalized,
-        key,
-        identityContext(subjectId, identity.kind, identity.current.token),
-      ),
-      keyVersion: key.version,
-      createdAt: at,
-    };
-  }
-
-  #seal(value: string, key: SubjectKey, context: FieldContext): Buffer {
-    return sealField(value, {
-      suite: this.#o.suite.id === key.suite ? this.#o.suite : key.suite,
-      key: key.key,
-      keyVersion: key.version,
-      context,
-      nonces: this.#o.nonces,
-    });
   }
 
   /**
@@ -1009,24 +1042,6 @@ export class Vault {
   }
 }
 
-interface PreparedIdentity {
-  readonly kind: IdentityKind;
-  readonly normalized: string;
-  /** What is stored: its lookup under the current index version, the first of {@link lookups}. */
-  readonly current: KeyedLookup;
-  /** Its lookups under every active version (current first), to look it up during a rotation. */
-  readonly lookups: readonly KeyedLookup[];
-}
-
-/** A blind-index lookup with its {@link lookupKey}, made once. */
-interface KeyedLookup extends IdentityLookup {
-  readonly key: string;
-}
-
-function lookupKey(l: IdentityLookup): string {
-  return `${l.kind}|${l.indexVersion}|${l.token.toString('hex')}`;
-}
-
 /**
  * Values under two string keys, without joining them into a new string (which a lookup must then
  * flatten and hash) for every record of a batch.
@@ -1056,21 +1071,6 @@ interface CollectEntry {
   identities: number;
   stripped: number;
   readonly screened: string[];
-}
-
-interface PreparedCollect {
-  readonly input: CollectInput;
-  readonly spec: CollectionSpec;
-  /** The fields to store: minimised, free text screened. */
-  readonly fields: Readonly<Record<string, string>>;
-  readonly identities: readonly PreparedIdentity[];
-  readonly stripped: readonly string[];
-  readonly screened: readonly ScreenedFieldReport[];
-}
-
-/** Where an identity's sealed value lives: its kind and token are bound, so rows cannot be swapped. */
-export function identityContext(subjectId: string, kind: string, token: Buffer): FieldContext {
-  return { subjectId, collection: '@identity', recordId: kind, field: token.toString('hex') };
 }
 
 function unique(values: readonly string[]): string[] {
