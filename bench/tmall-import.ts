@@ -39,6 +39,8 @@ export interface TmallImportBenchOptions {
   readonly batch?: number;
   /** Keep the temporary folder. */
   readonly keep?: boolean;
+  /** Import with the second thread (`true`), without it (`false`), or as the importer chooses. */
+  readonly threads?: boolean;
   /** Also measure the storage floor: SQLite alone writing the import's rows, batch by batch. */
   readonly floor?: boolean;
   readonly seed?: string;
@@ -48,6 +50,8 @@ export interface TmallImportResult {
   readonly bench: 'tmall-import';
   readonly rows: number;
   readonly batch: number;
+  /** Whether the import asked for the second thread: on, off, or left to the importer (auto). */
+  readonly threads: 'on' | 'off' | 'auto';
   readonly exportBytes: number;
   readonly imported: number;
   readonly rejected: number;
@@ -240,6 +244,7 @@ export async function tmallImport(options: TmallImportBenchOptions = {}): Promis
           file,
           batchSize: batch,
           rejectsFile: null,
+          threads: options.threads,
           onProgress: (p) => {
             const now = performance.now();
             if (now - lastNote < 10_000) return;
@@ -271,6 +276,7 @@ export async function tmallImport(options: TmallImportBenchOptions = {}): Promis
         bench: 'tmall-import',
         rows,
         batch,
+        threads: options.threads === undefined ? 'auto' : options.threads ? 'on' : 'off',
         exportBytes: written.bytes,
         imported: summary.counts.imported,
         rejected: summary.counts.rejected,
@@ -315,8 +321,11 @@ if (invokedDirectly) {
       batch: { type: 'string' },
       keep: { type: 'boolean', default: false },
       floor: { type: 'boolean', default: false },
+      threads: { type: 'string' },
     },
   });
+  if (values.threads !== undefined && values.threads !== 'on' && values.threads !== 'off')
+    throw new Error('--threads is on or off');
   const count = (value: string | undefined, fallback: number): number => {
     const n = value === undefined ? fallback : Number(value.replaceAll('_', ''));
     if (!Number.isSafeInteger(n) || n < 1) throw new Error('--rows and --batch are positive integers');
@@ -327,6 +336,7 @@ if (invokedDirectly) {
     batch: count(values.batch, 1000),
     keep: values.keep,
     floor: values.floor,
+    ...(values.threads === undefined ? {} : { threads: values.threads === 'on' }),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

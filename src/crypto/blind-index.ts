@@ -197,6 +197,8 @@ export class BlindIndexer {
   readonly #current: RootState;
   readonly #all: readonly RootState[];
   readonly #normalizers: Readonly<Record<string, Normalizer>>;
+  /** Set when only the default normalisers are used, which another thread can rebuild. */
+  readonly #portable: BlindIndexerOptions | undefined;
 
   /**
    * @throws CustodianError `ERR_KEY_INVALID` for a root that is not 32 bytes,
@@ -209,6 +211,24 @@ export class BlindIndexer {
     const versions = new Set(this.#all.map((root) => root.version));
     if (versions.size !== this.#all.length) throw new TypeError('Index key versions must be distinct');
     this.#normalizers = { ...DEFAULT_NORMALIZERS, ...options.normalizers };
+    this.#portable =
+      options.normalizers === undefined
+        ? {
+            current: { ...options.current, secret: this.#current.secret },
+            previous: (options.previous ?? []).map((root, i) => ({
+              ...root,
+              secret: this.#all[i + 1]!.secret,
+            })),
+          }
+        : undefined;
+  }
+
+  /**
+   * The options of an equal indexer, for a worker thread of this process (`KeyObject`s pass to
+   * threads by `postMessage`); undefined when custom normalisers (functions) were given.
+   */
+  portable(): BlindIndexerOptions | undefined {
+    return this.#portable;
   }
 
   /** The version {@link token} computes with. */

@@ -215,3 +215,8 @@ export function isCustodianError(value: unknown): value is CustodianError {
 export function isInputError(code: ErrorCode): boolean {
   return ERROR_CODES[code].exit === 2;
 }
+
+/** Whether `code` names one of the stable error codes (a code that crossed a thread boundary, say). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}

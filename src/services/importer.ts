@@ -16,6 +16,7 @@
 import { basename } from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Datamap } from '../domain/datamap/schema.js';
 import { CustodianError, isCustodianError, type ErrorCode } from '../domain/errors.js';
@@ -27,13 +28,17 @@ import {
   type DropKind,
   type NormalisedRow,
   type OrderRow,
+  type RejectedRow,
 } from '../platforms/tmall/rows.js';
 import { openOrderFile, sha256File, type SourceRow } from '../platforms/tmall/source.js';
 import type { EncodingChoice } from '../platforms/tmall/encoding.js';
 import type { ImportRejectRecord, ImportRunRecord } from '../store/imports.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { Principal } from './tokens.js';
-import type { CollectInput, Vault } from './vault.js';
+import type { CollectMeta, CollectPlan, SealedBatch } from './collect-plan.js';
+import { ImportThread } from './import-thread.js';
+import type { OrderMeta, RowMeta } from './import-worker.js';
+import type { CollectInput, CollectResult, Vault } from './vault.js';
 
 /** The namespace order ids are unique in: Taobao/Tmall trade ids, whether from a file or TOP. */
 export const TMALL_SOURCE = 'tmall';
@@ -139,6 +144,83 @@ const RETRY_PAUSE_MS = 50;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the importer counts of an order it writes. */
+interface OrderFacts {
+  readonly orderId: string;
+  /** Whether the row carried an OAID or buyer_open_uid. */
+  readonly keyed: boolean;
+  readonly drops: Readonly<Partial<Record<DropKind, number>>>;
+}
+
+/** A batch's rows sorted: orders to write, rejects, and orders already imported. */
+interface SortedRows<O> {
+  readonly fresh: readonly O[];
+  readonly rejects: readonly RejectedRow[];
+  readonly duplicates: number;
+}
+
+/** Orders not in `existing` (nor earlier in the batch) are fresh; `existing` grows with them. */
+function sortRows<O extends { readonly kind: 'order'; readonly orderId: string }>(
+  rows: readonly (O | RejectedRow)[],
+  existing: Set<string>,
+): SortedRows<O> {
+  const fresh: O[] = [];
+  const rejects: RejectedRow[] = [];
+  let duplicates = 0;
+  for (const r of rows) {
+    if (r.kind === 'reject') rejects.push(r);
+    else if (existing.has(r.orderId)) duplicates++;
+    else {
+      existing.add(r.orderId);
+      fresh.push(r);
+    }
+  }
+  return { fresh, rejects, duplicates };
+}
+
+/**
+ * The vault inputs of one order row: its order record, which carries the identities and finds or
+ * creates the buyer, then its other records (the delivery address), which join that buyer.
+ * `at` is the order record's position among the inputs of the call.
+ */
+export function orderInputs(
+  o: OrderRow,
+  plan: Pick<ColumnPlan, 'purpose' | 'orderCollection'>,
+  source: string,
+  at: number,
+): CollectInput[] {
+  const inputs: CollectInput[] = [
+    {
+      collection: plan.orderCollection,
+      fields: o.records.get(plan.orderCollection) ?? {},
+      purpose: plan.purpose,
+      identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
+      source,
+    },
+  ];
+  for (const [collection, fields] of o.records)
+    if (collection !== plan.orderCollection)
+      inputs.push({ collection, fields, purpose: plan.purpose, subjectOf: at, source });
+  return inputs;
+}
+
+/** A prepared batch planned ahead of its unit of work, while its records are sealed. */
+export interface StagedBatch {
+  readonly seq: number;
+  readonly rows: readonly RowMeta[];
+  /** Bytes of the file read when the batch was complete (for progress). */
+  readonly bytesRead: number;
+  readonly sorted: SortedRows<OrderMeta>;
+  /** The records to write, fresh orders' only, with their joins. */
+  readonly metas: readonly CollectMeta[];
+  /** Where each of {@link metas} is among the batch's prepared records. */
+  readonly positions: readonly number[];
+  readonly orderAt: readonly number[];
+  readonly plan: CollectPlan;
+  /** The fresh order ids: the next batch counts them as imported. */
+  readonly orders: ReadonlySet<string>;
+}
+
 export interface WriterOptions {
   readonly source: string;
   readonly recordSource: string;
@@ -161,6 +243,8 @@ export class ImportWriter {
   /** Rejects of a dry run (a real run keeps them in the store). */
   readonly dryRejects: ImportRejectRecord[] = [];
   readonly #dryOrders = new Set<string>();
+  /** Collections and purposes checked with the vault (staged batches). */
+  readonly #checked = new Set<string>();
 
   constructor(deps: ImporterDeps, principal: Principal, options: WriterOptions) {
     this.#d = deps;
@@ -215,61 +299,148 @@ export class ImportWriter {
     rows: readonly NormalisedRow[],
   ): Promise<ImportCounts> {
     const { source, recordSource, plan } = this.#o;
-    const delta = emptyCounts();
-    delta.rows = rows.length;
     const orders = rows.filter((r): r is OrderRow => r.kind === 'order');
-    const rejects = rows.filter((r) => r.kind === 'reject');
     const existing = new Set(
       await tx.imports.existingOrders(
         source,
         orders.map((o) => o.orderId),
       ),
     );
-    const fresh: OrderRow[] = [];
-    for (const o of orders) {
-      if (existing.has(o.orderId)) delta.duplicates++;
-      else {
-        existing.add(o.orderId);
-        fresh.push(o);
-      }
-    }
+    const sorted = sortRows(rows, existing);
     // One call for the batch: each row's order record carries the identities and finds or creates
     // the buyer; the row's other records (the delivery address) join that buyer (`subjectOf`).
     const inputs: CollectInput[] = [];
     const orderAt: number[] = [];
-    for (const o of fresh) {
-      const at = inputs.length;
-      orderAt.push(at);
-      inputs.push({
-        collection: plan.orderCollection,
-        fields: o.records.get(plan.orderCollection) ?? {},
-        purpose: plan.purpose,
-        identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
-        source: recordSource,
-      });
-      for (const [collection, fields] of o.records)
-        if (collection !== plan.orderCollection)
-          inputs.push({ collection, fields, purpose: plan.purpose, subjectOf: at, source: recordSource });
+    for (const o of sorted.fresh) {
+      orderAt.push(inputs.length);
+      inputs.push(...orderInputs(o, plan, recordSource, inputs.length));
     }
-    const all = await this.#d.vault.collectManyIn(tx, this.#principal, inputs);
-    fresh.forEach((o, i) => {
-      const keyed = o.identities.oaid !== undefined || o.identities.openUid !== undefined;
-      if (!keyed) delta.subjects.unkeyed++;
-      if (all[orderAt[i]!]!.created) delta.subjects.new++;
+    const results = await this.#d.vault.collectManyIn(tx, this.#principal, inputs);
+    const facts = sorted.fresh.map((o) => ({
+      orderId: o.orderId,
+      keyed: o.identities.oaid !== undefined || o.identities.openUid !== undefined,
+      drops: o.drops,
+    }));
+    return this.#record(tx, run, rows, { ...sorted, fresh: facts }, results, orderAt);
+  }
+
+  /**
+   * Plans a prepared batch ahead of its unit of work (the threaded import; see
+   * {@link importTmallOrders}): which orders are new, and the vault's plan of their records, after
+   * the batch `before`, which is planned but not yet committed.
+   */
+  async stage(
+    seq: number,
+    rows: readonly RowMeta[],
+    bytesRead: number,
+    before: StagedBatch | undefined,
+  ): Promise<StagedBatch> {
+    const orders = rows.filter((r): r is OrderMeta => r.kind === 'order');
+    const existing = new Set(
+      await this.#d.store.imports.existingOrders(
+        this.#o.source,
+        orders.map((o) => o.orderId),
+      ),
+    );
+    if (before !== undefined)
+      for (const o of orders) if (before.orders.has(o.orderId)) existing.add(o.orderId);
+    const sorted = sortRows(rows, existing);
+    const fresh = new Set(sorted.fresh);
+    const metas: CollectMeta[] = [];
+    const positions: number[] = [];
+    const orderAt: number[] = [];
+    let position = 0;
+    for (const o of orders) {
+      const at = metas.length;
+      if (fresh.has(o)) orderAt.push(at);
+      for (const [j, meta] of o.records.entries()) {
+        if (fresh.has(o)) {
+          positions.push(position);
+          metas.push(j === 0 ? meta : { ...meta, subjectOf: at });
+          this.#checkCollect(meta);
+        }
+        position++;
+      }
+    }
+    const plan = await this.#d.vault.planCollect(this.#d.store, metas, {
+      ahead: true,
+      carry: before?.plan.carry,
+    });
+    return {
+      seq,
+      rows,
+      bytesRead,
+      sorted,
+      metas,
+      positions,
+      orderAt,
+      plan,
+      orders: new Set(sorted.fresh.map((o) => o.orderId)),
+    };
+  }
+
+  /** What the vault checks of a record before it prepares it, once per collection and purpose. */
+  #checkCollect(meta: CollectMeta): void {
+    const key = `${meta.collection}|${meta.purpose}`;
+    if (this.#checked.has(key)) return;
+    this.#d.vault.checkCollect(this.#principal, meta.collection, meta.purpose);
+    this.#checked.add(key);
+  }
+
+  /**
+   * Writes a staged batch with its sealed records in one unit of work, the vault checking its plan
+   * again. Any refusal or store failure is thrown: the caller then collects the batch's rows with
+   * {@link write}.
+   */
+  async commitStaged(staged: StagedBatch, sealed: SealedBatch): Promise<void> {
+    const run = this.#o.run;
+    if (run === undefined) throw new TypeError('a dry run stages nothing');
+    const delta = await this.#d.store.transaction(async (tx) => {
+      const results = await this.#d.vault.commitCollect(
+        tx,
+        this.#principal,
+        staged.metas,
+        staged.plan,
+        sealed,
+        {
+          verify: true,
+        },
+      );
+      return this.#record(tx, run, staged.rows, staged.sorted, results, staged.orderAt);
+    });
+    addCounts(this.counts, delta);
+  }
+
+  /** Counts a written batch and writes its bookkeeping: imported order ids, rejects, the run's checkpoint. */
+  async #record(
+    tx: Repositories,
+    run: ImportRunRecord,
+    rows: readonly { readonly ordinal: number }[],
+    sorted: SortedRows<OrderFacts>,
+    results: readonly CollectResult[],
+    orderAt: readonly number[],
+  ): Promise<ImportCounts> {
+    const { source } = this.#o;
+    const delta = emptyCounts();
+    delta.rows = rows.length;
+    delta.duplicates = sorted.duplicates;
+    sorted.fresh.forEach((o, i) => {
+      if (!o.keyed) delta.subjects.unkeyed++;
+      if (results[orderAt[i]!]!.created) delta.subjects.new++;
       else delta.subjects.linked++;
       for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
     });
-    delta.records = all.length;
-    delta.screened = all.filter((r) => r.screened.length > 0).length;
-    delta.stripped = all.reduce((n, r) => n + r.stripped.length, 0);
-    delta.imported = fresh.length;
-    delta.rejected = rejects.length;
+    delta.records = results.length;
+    delta.screened = results.filter((r) => r.screened.length > 0).length;
+    delta.stripped = results.reduce((n, r) => n + r.stripped.length, 0);
+    delta.imported = sorted.fresh.length;
+    delta.rejected = sorted.rejects.length;
     const at = this.#d.now().toISOString();
     await tx.imports.insertOrders(
-      fresh.map((o) => ({ source, orderId: o.orderId, runId: run.id, importedAt: at })),
+      sorted.fresh.map((o) => ({ source, orderId: o.orderId, runId: run.id, importedAt: at })),
     );
     await tx.imports.insertRejects(
-      rejects.map((r) => ({
+      sorted.rejects.map((r) => ({
         runId: run.id,
         ordinal: r.ordinal,
         line: r.line,
@@ -345,6 +516,11 @@ export interface TmallImportOptions {
   /** Where the rejects go (JSON lines); default `<file>.rejects.jsonl`; `null` for none. */
   readonly rejectsFile?: string | null | undefined;
   readonly onProgress?: ((progress: ImportProgress) => void) | undefined;
+  /**
+   * Read, prepare and seal in a second thread while this one writes (default: when the machine
+   * has more than one CPU). Dry runs use one thread.
+   */
+  readonly threads?: boolean | undefined;
 }
 
 export interface RejectLine {
@@ -414,8 +590,11 @@ export async function importTmallOrders(
   const progress = (): void =>
     options.onProgress?.({ rows: ordinal, bytesRead: file.bytesRead(), bytesTotal: file.bytesTotal });
 
-  for await (const source of file.rows()) {
-    if (header === undefined) {
+  const sourceRows = file.rows();
+  try {
+    const first = await sourceRows.next();
+    if (!first.done) {
+      const source = first.value;
       if (source.cells === undefined)
         throw new CustodianError(
           'ERR_TMALL_IMPORT_INVALID',
@@ -438,20 +617,54 @@ export async function importTmallOrders(
         counts: run === undefined ? emptyCounts() : parseCounts(run.counts),
       });
       progress();
-      continue;
     }
-    ordinal++;
-    if (run !== undefined && ordinal <= run.checkpoint) {
-      if (ordinal % 10_000 === 0) progress();
-      continue;
+    const settings =
+      run !== undefined && (options.threads ?? availableParallelism() > 1)
+        ? deps.vault.threadSettings()
+        : undefined;
+    if (header !== undefined && plan !== undefined && writer !== undefined && run !== undefined && settings) {
+      // A second thread reads, prepares and seals while this one plans and writes (see below).
+      await sourceRows.return(undefined);
+      const thread = new ImportThread({
+        file: options.file,
+        encoding: options.encoding ?? 'auto',
+        map,
+        datamap: deps.datamap,
+        indexer: settings.indexer,
+        suite: settings.suite,
+        recordSource: EXPORT_RECORD_SOURCE,
+        batchSize,
+        checkpoint: run.checkpoint,
+        header,
+      });
+      try {
+        const done = await importThreaded(thread, writer, (rows, bytesRead) =>
+          options.onProgress?.({ rows, bytesRead, bytesTotal: file.bytesTotal }),
+        );
+        ordinal = done.ordinal;
+        processedHere = done.processed;
+      } finally {
+        await thread.close();
+      }
+    } else {
+      for await (const source of sourceRows) {
+        ordinal++;
+        if (run !== undefined && ordinal <= run.checkpoint) {
+          if (ordinal % 10_000 === 0) progress();
+          continue;
+        }
+        processedHere++;
+        batch.push(toRow(plan!, header!.length, ordinal, source, file.format));
+        if (batch.length >= batchSize) {
+          await writer!.write(batch);
+          batch = [];
+          progress();
+        }
+      }
     }
-    processedHere++;
-    batch.push(toRow(plan!, header.length, ordinal, source, file.format));
-    if (batch.length >= batchSize) {
-      await writer!.write(batch);
-      batch = [];
-      progress();
-    }
+  } finally {
+    // Closes the file when the header was refused, or when the thread reads it instead.
+    await sourceRows.return(undefined);
   }
   if (header === undefined || plan === undefined || writer === undefined)
     throw new CustodianError('ERR_TMALL_IMPORT_INVALID', 'the export has no header row');
@@ -507,7 +720,8 @@ export async function importTmallOrders(
   };
 }
 
-function toRow(
+/** One row of the file as the importer takes it: a reject, or a normalised order. */
+export function toRow(
   plan: ColumnPlan,
   columns: number,
   ordinal: number,
@@ -524,6 +738,90 @@ function toRow(
   }
   if (cells.length !== columns) return rejectRow(ordinal, source.line, ['column-count']);
   return normaliseRow(plan, ordinal, source.line, cells);
+}
+
+/**
+ * The import with a second thread (src/services/import-worker.ts), batch by batch:
+ *
+ * - the worker reads, normalises and prepares batch n + 1 while this thread plans batch n
+ *   (existing orders, subjects, keys: `ImportWriter.stage`), after batch n - 1, which is planned
+ *   but not yet committed;
+ * - the worker then seals batch n while this thread writes batch n - 1 in its unit of work, the
+ *   vault checking the plan again (`ImportWriter.commitStaged`).
+ *
+ * The rows of a batch the worker could not prepare, or that the vault refused when planned or
+ * written, are collected again in one unit of work, as without the thread (`ImportWriter.write`:
+ * retried, halved down to the refused rows); a batch planned after one written that way is too,
+ * as its plan assumed the other's.
+ */
+async function importThreaded(
+  thread: ImportThread,
+  writer: ImportWriter,
+  progress: (rows: number, bytesRead: number) => void,
+): Promise<{ ordinal: number; processed: number }> {
+  let processed = 0;
+  let staged: { batch: StagedBatch; sealed: Promise<SealedBatch> } | undefined;
+  const again = async (seq: number, ordinal: number, bytesRead: number): Promise<void> => {
+    await writer.write(await thread.rows(seq));
+    thread.done(seq);
+    progress(ordinal, bytesRead);
+  };
+  /** Writes the staged batch; false when it had to be collected again. */
+  const commit = async (): Promise<boolean> => {
+    if (staged === undefined) return true;
+    const { batch, sealed } = staged;
+    staged = undefined;
+    const last = batch.rows.at(-1)!.ordinal;
+    try {
+      await writer.commitStaged(batch, await sealed);
+    } catch (error) {
+      if (!isCustodianError(error)) throw error;
+      await again(batch.seq, last, batch.bytesRead);
+      return false;
+    }
+    thread.done(batch.seq);
+    progress(last, batch.bytesRead);
+    return true;
+  };
+  for (;;) {
+    const event = await thread.next();
+    if (event.type === 'skipped') {
+      progress(event.ordinal, event.bytesRead);
+      continue;
+    }
+    if (event.type === 'end') {
+      await commit();
+      return { ordinal: event.ordinal, processed };
+    }
+    const rows = event.meta ?? event.rows ?? [];
+    processed += rows.length;
+    const last = rows.at(-1)?.ordinal ?? 0;
+    if (event.meta === undefined) {
+      await commit();
+      await writer.write(event.rows ?? []);
+      thread.done(event.seq);
+      progress(last, event.bytesRead);
+      continue;
+    }
+    let next: StagedBatch;
+    try {
+      next = await writer.stage(event.seq, event.meta, event.bytesRead, staged?.batch);
+    } catch (error) {
+      if (!isCustodianError(error)) throw error;
+      await commit();
+      await again(event.seq, last, event.bytesRead);
+      continue;
+    }
+    const sealed = thread.seal(next.seq, next.positions, next.plan);
+    // Awaited later; a failed thread fails every pending call, and this one must not go unhandled.
+    sealed.catch(() => undefined);
+    if (!(await commit())) {
+      await sealed;
+      await again(next.seq, last, next.bytesRead);
+      continue;
+    }
+    staged = { batch: next, sealed };
+  }
 }
 
 async function startRun(

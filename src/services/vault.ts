@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import type { AeadSuite, NonceSource } from '../crypto/aead.js';
-import type { BlindIndexer } from '../crypto/blind-index.js';
+import { PooledNonceSource, type AeadSuite, type AeadSuiteId, type NonceSource } from '../crypto/aead.js';
+import type { BlindIndexer, BlindIndexerOptions } from '../crypto/blind-index.js';
 import { openField } from '../crypto/envelope.js';
 import { uuidv7 } from '../crypto/uuid.js';
 import type { Access } from '../domain/access/decide.js';
@@ -103,6 +103,12 @@ export interface ShredReceipt {
   readonly auditHash: string;
 }
 
+/** See {@link Vault.threadSettings}. */
+export interface VaultThreadSettings {
+  readonly indexer: BlindIndexerOptions;
+  readonly suite: AeadSuiteId;
+}
+
 export interface VaultOptions {
   readonly store: Store;
   readonly keyring: Keyring;
@@ -185,6 +191,21 @@ export class Vault {
 
   get datamap(): Datamap {
     return this.#o.datamap;
+  }
+
+  /**
+   * What a worker thread of this process needs to prepare and seal records as this vault does
+   * ({@link prepareCollect}, {@link sealPlanned}): the blind-index roots and the AEAD suite.
+   * Undefined when they cannot be rebuilt there (custom normalisers, a test's nonce source).
+   */
+  threadSettings(): VaultThreadSettings | undefined {
+    const indexer = this.#o.indexer.portable();
+    if (
+      indexer === undefined ||
+      (this.#o.nonces !== undefined && !(this.#o.nonces instanceof PooledNonceSource))
+    )
+      return undefined;
+    return { indexer, suite: this.#o.suite.id };
   }
 
   /**

@@ -5,7 +5,7 @@ import iconv from 'iconv-lite';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCustodianError } from '../../src/domain/errors.js';
+import { CustodianError, isCustodianError } from '../../src/domain/errors.js';
 import { maskPhone } from '../../src/domain/masking.js';
 import {
   syntheticExportRows,
@@ -35,179 +35,184 @@ function recordOf(view: SubjectView, collection: string, field: string, value: s
   return view.records.find((r) => r.collection === collection && r.fields[field]?.value === value);
 }
 
-describe('import tmall-orders: a GBK export with Chinese headers', () => {
-  let env: TmallEnv;
-  let file: string;
-  let written: SyntheticExportResult;
-  let first: ImportSummary;
-  const options = { seed: SEED, rows: ROWS, malformedEvery: 100, encoding: 'gbk' as const };
-  const rows = truths(options);
-  const good = rows.filter((r) => r.malformed === undefined);
+describe.each([{ threads: true }, { threads: false }])(
+  'import tmall-orders: a GBK export with Chinese headers (threads: $threads)',
+  ({ threads }) => {
+    let env: TmallEnv;
+    let file: string;
+    let written: SyntheticExportResult;
+    let first: ImportSummary;
+    const options = { seed: SEED, rows: ROWS, malformedEvery: 100, encoding: 'gbk' as const };
+    const rows = truths(options);
+    const good = rows.filter((r) => r.malformed === undefined);
 
-  beforeAll(async () => {
-    env = await tmallEnv();
-    file = join(env.dir, 'orders-export.csv');
-    written = await writeSyntheticExport(file, options);
-    first = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 128 });
-  }, 120_000);
-  afterAll(() => env.close());
+    beforeAll(async () => {
+      env = await tmallEnv();
+      file = join(env.dir, 'orders-export.csv');
+      written = await writeSyntheticExport(file, options);
+      first = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 128, threads });
+    }, 120_000);
+    afterAll(() => env.close());
 
-  it('is read as GB18030 and imports every well-formed row', () => {
-    expect(readFileSync(file).subarray(0, 8)).toEqual(iconv.encode('订单编号', 'gbk'));
-    expect(first).toMatchObject({
-      format: 'csv',
-      encoding: 'gb18030',
-      encodingDetectedBy: 'chardet',
-      resumed: false,
-    });
-    expect(first.counts).toMatchObject({
-      rows: ROWS,
-      imported: written.good,
-      duplicates: 0,
-      rejected: written.malformed.length,
-      records: written.good * 2,
-    });
-    expect(first.counts.subjects.new + first.counts.subjects.linked).toBe(written.good);
-    expect(first.counts.subjects.new).toBe(written.customers);
-    expect(first.ignoredColumns).toContain('买家支付宝账号');
-    const orders = env.query<{ n: number }>("select count(*) as n from import_orders where source = 'tmall'");
-    expect(orders[0]!.n).toBe(written.good);
-  });
-
-  it('reads the values back through the vault, linked by OAID', async () => {
-    const sample = good.filter((r) => r.mobile === 'real').slice(0, 25);
-    for (const row of sample) {
-      const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
-      expect(view).toBeDefined();
-      const order = recordOf(view!, 'order', 'orderId', row.orderId);
-      expect(order?.fields).toMatchObject({
-        amount: { access: 'clear', value: row.order.amount },
-        status: { access: 'clear', value: row.order.status },
-        createdAt: { access: 'clear', value: row.order.createdAt },
-        itemTitle: { access: 'clear', value: row.order.itemTitle },
+    it('is read as GB18030 and imports every well-formed row', () => {
+      expect(readFileSync(file).subarray(0, 8)).toEqual(iconv.encode('订单编号', 'gbk'));
+      expect(first).toMatchObject({
+        format: 'csv',
+        encoding: 'gb18030',
+        encodingDetectedBy: 'chardet',
+        resumed: false,
       });
-      const address = view!.records.find(
-        (r) =>
-          r.collection === 'address' &&
-          r.fields['street']?.value === row.customer.address.street &&
-          r.fields['phone'] !== undefined,
+      expect(first.counts).toMatchObject({
+        rows: ROWS,
+        imported: written.good,
+        duplicates: 0,
+        rejected: written.malformed.length,
+        records: written.good * 2,
+      });
+      expect(first.counts.subjects.new + first.counts.subjects.linked).toBe(written.good);
+      expect(first.counts.subjects.new).toBe(written.customers);
+      expect(first.ignoredColumns).toContain('买家支付宝账号');
+      const orders = env.query<{ n: number }>(
+        "select count(*) as n from import_orders where source = 'tmall'",
       );
-      expect(address?.fields).toMatchObject({
-        phone: { access: 'clear', value: row.customer.mobile },
-        province: { value: row.customer.address.province },
-        city: { value: row.customer.address.city },
-        district: { value: row.customer.address.district },
-      });
-      // Every order of the buyer in the file is on the same subject.
-      const theirs = good.filter((g) => g.customer.id === row.customer.id);
-      expect(view!.records.filter((r) => r.collection === 'order')).toHaveLength(theirs.length);
-    }
-    // A read by subject id gives the same, the name in clear for fulfilment.
-    const row = sample[0]!;
-    const [found] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
-    const read = await env.runtime.vault.read(tester, found!.subjectId, 'order-fulfilment');
-    expect(read.records.map((r) => r.fields['recipientName']?.value)).toContain(row.customer.name);
-    expect(recordOf(read, 'order', 'orderId', row.orderId)).toBeDefined();
-    // The nick is stored encrypted and shown in clear only where the data map says so.
-    const nickRow = good.find((r) => !r.customer.nick.includes('*'))!;
-    const [service] = await env.runtime.vault.search(
-      tester,
-      'memberId',
-      nickRow.customer.buyerOpenUid,
-      'customer-service',
-    );
-    expect(service!.records.some((r) => r.fields['buyerNick']?.value === nickRow.customer.nick)).toBe(true);
-  });
-
-  it('rejects malformed rows by line number and reason, with no personal data in the rejects file', () => {
-    const expected = written.malformed.map((m) => ({ line: m.line, reasons: [m.kind] }));
-    expect(first.rejects.map((r) => ({ line: r.line, reasons: r.reasons }))).toEqual(expected);
-    expect(first.rejects.find((r) => r.reasons[0] === 'date-invalid')?.columns).toEqual(['订单创建时间']);
-    const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n');
-    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(
-      first.rejects.map((r) => ({ line: r.line, row: r.row, columns: r.columns, reasons: r.reasons })),
-    );
-    const text = lines.join('\n');
-    for (const row of rows) {
-      expect(text).not.toContain(row.customer.name);
-      expect(text).not.toContain(row.customer.mobile);
-      expect(text).not.toContain(row.orderId);
-    }
-  });
-
-  it('never takes a masked value or a privacy number for a phone (R30)', async () => {
-    const virtual = good.filter((r) => r.mobile === 'virtual');
-    const masked = good.filter((r) => r.mobile === 'masked');
-    expect(virtual.length).toBeGreaterThan(0);
-    expect(masked.length).toBeGreaterThan(0);
-    expect(first.counts.dropped.privacyNumberStored).toBe(virtual.length);
-    expect(first.counts.dropped.masked).toBeGreaterThanOrEqual(masked.length);
-    for (const row of virtual) {
-      const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
-      const address = view!.records.find((r) => r.fields['privacyNumber'] !== undefined);
-      expect(address?.fields['phone']).toBeUndefined();
-      expect(address?.fields['privacyNumber']?.value).toMatch(/^1\d{10}-\d{3,4}$/);
-      const number = address!.fields['privacyNumber']!.value!;
-      expect(await env.runtime.vault.search(tester, 'phone', number, 'order-fulfilment')).toEqual([]);
-    }
-    const row = masked[0]!;
-    const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
-    const values = view!.records.flatMap((r) => Object.values(r.fields).map((f) => f.value));
-    expect(values).not.toContain(maskPhone(row.customer.mobile));
-  });
-
-  it('adds nothing when the same file is imported again', async () => {
-    const count = (): number => env.query<{ n: number }>('select count(*) as n from records')[0]!.n;
-    const audit = (): number => env.query<{ n: number }>('select count(*) as n from audit_log')[0]!.n;
-    const [records, entries] = [count(), audit()];
-    const again = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 500 });
-    expect(again.counts).toMatchObject({
-      rows: ROWS,
-      imported: 0,
-      duplicates: written.good,
-      rejected: written.malformed.length,
-      records: 0,
-      subjects: { new: 0, linked: 0, unkeyed: 0 },
+      expect(orders[0]!.n).toBe(written.good);
     });
-    expect(again.runId).not.toBe(first.runId);
-    expect(count()).toBe(records);
-    expect(audit()).toBe(entries);
-  });
 
-  it('leaves no buyer name, phone or address in clear in the database files or the logs', () => {
-    const dbDir = dirname(env.dbPath);
-    const files = readdirSync(dbDir).map((f) => join(dbDir, f));
-    expect(files.some((f) => f.endsWith('-wal'))).toBe(true);
-    const haystacks = [
-      ...files.map((f) => readFileSync(f)),
-      Buffer.from(env.logs.join('\n'), 'utf8'),
-      readFileSync(`${file}.rejects.jsonl`),
-    ];
-    const needles = rows.flatMap((r) =>
-      (
-        [
-          ['name', r.customer.name],
-          ['phone', r.customer.mobile],
-          ['street', r.customer.address.street],
-        ] as const
-      ).flatMap(([kind, value]) =>
-        [
-          { label: `${kind} of ${r.customer.id}`, bytes: Buffer.from(value, 'utf8') },
-          { label: `${kind} of ${r.customer.id} (UTF-16)`, bytes: Buffer.from(value, 'utf16le') },
-          { label: `${kind} of ${r.customer.id} (GBK)`, bytes: iconv.encode(value, 'gbk') },
-          // A 4-byte needle (a two-character name in UTF-16 or GBK) turns up in megabytes of random
-          // ciphertext by chance in a few runs of a hundred; 6 bytes and more do not. The UTF-8
-          // form of such a name (6 bytes) is still looked for.
-        ].filter((needle) => needle.bytes.length >= 6),
-      ),
-    );
-    const scanner = new ByteScanner(needles);
-    const planted = Buffer.from(`…"x":"${rows[3]!.customer.address.street}"…`);
-    expect([...scanner.scan(planted)]).toContain(`street of ${rows[3]!.customer.id}`);
-    const leaks = [...new Set(haystacks.flatMap((h) => [...scanner.scan(h)]))];
-    expect(leaks).toEqual([]);
-  });
-});
+    it('reads the values back through the vault, linked by OAID', async () => {
+      const sample = good.filter((r) => r.mobile === 'real').slice(0, 25);
+      for (const row of sample) {
+        const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+        expect(view).toBeDefined();
+        const order = recordOf(view!, 'order', 'orderId', row.orderId);
+        expect(order?.fields).toMatchObject({
+          amount: { access: 'clear', value: row.order.amount },
+          status: { access: 'clear', value: row.order.status },
+          createdAt: { access: 'clear', value: row.order.createdAt },
+          itemTitle: { access: 'clear', value: row.order.itemTitle },
+        });
+        const address = view!.records.find(
+          (r) =>
+            r.collection === 'address' &&
+            r.fields['street']?.value === row.customer.address.street &&
+            r.fields['phone'] !== undefined,
+        );
+        expect(address?.fields).toMatchObject({
+          phone: { access: 'clear', value: row.customer.mobile },
+          province: { value: row.customer.address.province },
+          city: { value: row.customer.address.city },
+          district: { value: row.customer.address.district },
+        });
+        // Every order of the buyer in the file is on the same subject.
+        const theirs = good.filter((g) => g.customer.id === row.customer.id);
+        expect(view!.records.filter((r) => r.collection === 'order')).toHaveLength(theirs.length);
+      }
+      // A read by subject id gives the same, the name in clear for fulfilment.
+      const row = sample[0]!;
+      const [found] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+      const read = await env.runtime.vault.read(tester, found!.subjectId, 'order-fulfilment');
+      expect(read.records.map((r) => r.fields['recipientName']?.value)).toContain(row.customer.name);
+      expect(recordOf(read, 'order', 'orderId', row.orderId)).toBeDefined();
+      // The nick is stored encrypted and shown in clear only where the data map says so.
+      const nickRow = good.find((r) => !r.customer.nick.includes('*'))!;
+      const [service] = await env.runtime.vault.search(
+        tester,
+        'memberId',
+        nickRow.customer.buyerOpenUid,
+        'customer-service',
+      );
+      expect(service!.records.some((r) => r.fields['buyerNick']?.value === nickRow.customer.nick)).toBe(true);
+    });
+
+    it('rejects malformed rows by line number and reason, with no personal data in the rejects file', () => {
+      const expected = written.malformed.map((m) => ({ line: m.line, reasons: [m.kind] }));
+      expect(first.rejects.map((r) => ({ line: r.line, reasons: r.reasons }))).toEqual(expected);
+      expect(first.rejects.find((r) => r.reasons[0] === 'date-invalid')?.columns).toEqual(['订单创建时间']);
+      const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(
+        first.rejects.map((r) => ({ line: r.line, row: r.row, columns: r.columns, reasons: r.reasons })),
+      );
+      const text = lines.join('\n');
+      for (const row of rows) {
+        expect(text).not.toContain(row.customer.name);
+        expect(text).not.toContain(row.customer.mobile);
+        expect(text).not.toContain(row.orderId);
+      }
+    });
+
+    it('never takes a masked value or a privacy number for a phone (R30)', async () => {
+      const virtual = good.filter((r) => r.mobile === 'virtual');
+      const masked = good.filter((r) => r.mobile === 'masked');
+      expect(virtual.length).toBeGreaterThan(0);
+      expect(masked.length).toBeGreaterThan(0);
+      expect(first.counts.dropped.privacyNumberStored).toBe(virtual.length);
+      expect(first.counts.dropped.masked).toBeGreaterThanOrEqual(masked.length);
+      for (const row of virtual) {
+        const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+        const address = view!.records.find((r) => r.fields['privacyNumber'] !== undefined);
+        expect(address?.fields['phone']).toBeUndefined();
+        expect(address?.fields['privacyNumber']?.value).toMatch(/^1\d{10}-\d{3,4}$/);
+        const number = address!.fields['privacyNumber']!.value!;
+        expect(await env.runtime.vault.search(tester, 'phone', number, 'order-fulfilment')).toEqual([]);
+      }
+      const row = masked[0]!;
+      const [view] = await env.runtime.vault.search(tester, 'oaid', row.customer.oaid, 'order-fulfilment');
+      const values = view!.records.flatMap((r) => Object.values(r.fields).map((f) => f.value));
+      expect(values).not.toContain(maskPhone(row.customer.mobile));
+    });
+
+    it('adds nothing when the same file is imported again', async () => {
+      const count = (): number => env.query<{ n: number }>('select count(*) as n from records')[0]!.n;
+      const audit = (): number => env.query<{ n: number }>('select count(*) as n from audit_log')[0]!.n;
+      const [records, entries] = [count(), audit()];
+      const again = await importTmallOrders(env.deps, IMPORTER, { file, batchSize: 500, threads });
+      expect(again.counts).toMatchObject({
+        rows: ROWS,
+        imported: 0,
+        duplicates: written.good,
+        rejected: written.malformed.length,
+        records: 0,
+        subjects: { new: 0, linked: 0, unkeyed: 0 },
+      });
+      expect(again.runId).not.toBe(first.runId);
+      expect(count()).toBe(records);
+      expect(audit()).toBe(entries);
+    });
+
+    it('leaves no buyer name, phone or address in clear in the database files or the logs', () => {
+      const dbDir = dirname(env.dbPath);
+      const files = readdirSync(dbDir).map((f) => join(dbDir, f));
+      expect(files.some((f) => f.endsWith('-wal'))).toBe(true);
+      const haystacks = [
+        ...files.map((f) => readFileSync(f)),
+        Buffer.from(env.logs.join('\n'), 'utf8'),
+        readFileSync(`${file}.rejects.jsonl`),
+      ];
+      const needles = rows.flatMap((r) =>
+        (
+          [
+            ['name', r.customer.name],
+            ['phone', r.customer.mobile],
+            ['street', r.customer.address.street],
+          ] as const
+        ).flatMap(([kind, value]) =>
+          [
+            { label: `${kind} of ${r.customer.id}`, bytes: Buffer.from(value, 'utf8') },
+            { label: `${kind} of ${r.customer.id} (UTF-16)`, bytes: Buffer.from(value, 'utf16le') },
+            { label: `${kind} of ${r.customer.id} (GBK)`, bytes: iconv.encode(value, 'gbk') },
+            // A 4-byte needle (a two-character name in UTF-16 or GBK) turns up in megabytes of random
+            // ciphertext by chance in a few runs of a hundred; 6 bytes and more do not. The UTF-8
+            // form of such a name (6 bytes) is still looked for.
+          ].filter((needle) => needle.bytes.length >= 6),
+        ),
+      );
+      const scanner = new ByteScanner(needles);
+      const planted = Buffer.from(`…"x":"${rows[3]!.customer.address.street}"…`);
+      expect([...scanner.scan(planted)]).toContain(`street of ${rows[3]!.customer.id}`);
+      const leaks = [...new Set(haystacks.flatMap((h) => [...scanner.scan(h)]))];
+      expect(leaks).toEqual([]);
+    });
+  },
+);
 
 describe('import tmall-orders: other shapes of export', () => {
   let env: TmallEnv;
@@ -543,5 +548,157 @@ describe('import tmall-orders: other shapes of export', () => {
     ]);
     expect(noId.code).toBe(2);
     expect(noId.stderr).toContain('订单编号');
+  });
+});
+
+/**
+ * The import in two threads (src/services/import-worker.ts): the next batch prepared, planned and
+ * sealed while the one before is written. It must store what the import in one thread stores,
+ * and fall back to one unit of work per batch, exactly, wherever the plan made ahead fails.
+ */
+describe('import tmall-orders: in two threads', () => {
+  const HEADER =
+    '订单编号,买家会员名,收货人姓名,收货地址,联系手机,订单创建时间,总金额,订单状态,买家留言,OAID,buyer_open_uid';
+  const line = (r: ExportRowTruth, orderId: string, message = ''): string =>
+    [
+      orderId,
+      r.customer.nick,
+      r.customer.name,
+      r.customer.address.full,
+      r.customer.mobile,
+      r.order.createdAt,
+      r.order.amount,
+      r.order.status,
+      message,
+      r.customer.oaid,
+      r.customer.buyerOpenUid,
+    ]
+      .map((c) => `"${c}"`)
+      .join(',');
+  const tally = (env: TmallEnv): Record<string, number> =>
+    Object.fromEntries(
+      ['subjects', 'subject_keys', 'identities', 'records', 'audit_log', 'import_orders'].map((table) => [
+        table,
+        env.query<{ n: number }>(`select count(*) as n from ${table}`)[0]!.n,
+      ]),
+    );
+  /** The env's store, counting its units of work; the `fail`th is refused as a concurrent writer's would be. */
+  const counting = (env: TmallEnv, fail?: number) => {
+    let units = 0;
+    const store = new Proxy(env.runtime.store, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (name !== 'transaction')
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return (work: (tx: Repositories) => Promise<unknown>) => {
+          units++;
+          if (units === fail)
+            return Promise.reject(new CustodianError('ERR_STORE_CONFLICT', 'a concurrent writer'));
+          return target.transaction(work);
+        };
+      },
+    });
+    return { deps: { ...env.deps, store }, units: () => units };
+  };
+  const envs: TmallEnv[] = [];
+  const fresh = async (options: Parameters<typeof tmallEnv>[0] = {}): Promise<TmallEnv> => {
+    const env = await tmallEnv(options);
+    envs.push(env);
+    return env;
+  };
+  afterAll(async () => {
+    for (const env of envs) await env.close();
+  });
+
+  it('stores what one thread stores, buyers found across batches not yet committed', async () => {
+    const [one, two] = [await fresh(), await fresh()];
+    const options = { seed: 'two-threads', rows: 400, malformedEvery: 50, encoding: 'gbk' as const };
+    const files = [join(one.dir, 'orders.csv'), join(two.dir, 'orders.csv')];
+    const written = await writeSyntheticExport(files[0]!, options);
+    await writeSyntheticExport(files[1]!, options);
+    // Batches of 8: most buyers come back in a batch planned before theirs was committed.
+    const single = await importTmallOrders(one.deps, IMPORTER, {
+      file: files[0]!,
+      batchSize: 8,
+      threads: false,
+    });
+    const counted = counting(two);
+    const threaded = await importTmallOrders(counted.deps, IMPORTER, {
+      file: files[1]!,
+      batchSize: 8,
+      threads: true,
+    });
+    // The run's start and finish and one unit of work per batch: no plan made ahead failed.
+    expect(counted.units()).toBe(2 + 400 / 8);
+    expect(threaded.counts).toEqual(single.counts);
+    expect(threaded.counts.subjects.new).toBe(written.customers);
+    expect(threaded.rejects).toEqual(single.rejects);
+    expect(tally(two)).toEqual(tally(one));
+    expect(two.query('select count(*) as n from identities group by kind order by kind')).toEqual(
+      one.query('select count(*) as n from identities group by kind order by kind'),
+    );
+  });
+
+  it('counts an order repeated in the next batch, before the first is committed, as a duplicate', async () => {
+    const env = await fresh();
+    const file = join(env.dir, 'repeated.csv');
+    const [a, b, c] = truths({ seed: 'repeated', rows: 3 });
+    writeFileSync(
+      file,
+      [HEADER, line(a!, a!.orderId), line(b!, b!.orderId), line(a!, a!.orderId), line(c!, c!.orderId)].join(
+        '\n',
+      ),
+    );
+    const counted = counting(env);
+    const summary = await importTmallOrders(counted.deps, IMPORTER, { file, batchSize: 2, threads: true });
+    expect(summary.counts).toMatchObject({ rows: 4, imported: 3, duplicates: 1, records: 6 });
+    expect(counted.units()).toBe(4);
+    expect(tally(env)['import_orders']).toBe(3);
+  });
+
+  it('writes a batch whose unit of work failed again in one unit of work, and the batch planned after it too', async () => {
+    const [reference, env] = [await fresh(), await fresh()];
+    const options = { seed: 'conflict', rows: 120, encoding: 'gbk' as const };
+    const [kept, file] = [join(reference.dir, 'orders.csv'), join(env.dir, 'orders.csv')];
+    await writeSyntheticExport(kept, options);
+    await writeSyntheticExport(file, options);
+    const expected = await importTmallOrders(reference.deps, IMPORTER, {
+      file: kept,
+      batchSize: 16,
+      threads: false,
+    });
+    // The run's start is unit of work 1, the first batch 2; the second batch's fails once, as a
+    // concurrent writer's would (ERR_STORE_CONFLICT).
+    const counted = counting(env, 3);
+    const summary = await importTmallOrders(counted.deps, IMPORTER, {
+      file,
+      batchSize: 16,
+      threads: true,
+    });
+    // Then the second batch in a unit of work of its own (4) and the third, planned after it,
+    // too (5); the five batches left as planned (6-10); the finish (11).
+    expect(counted.units()).toBe(11);
+    expect(summary.counts).toEqual(expected.counts);
+    expect(tally(env)).toEqual(tally(reference));
+  });
+
+  it('collects a batch the thread cannot prepare in one unit of work, rejecting the refused row by the vault code', async () => {
+    // Free text with personal data in it refused outright, not masked.
+    const env = await fresh({
+      edit: (yaml) => yaml.replace('freeText: { pii: mask }', 'freeText: { pii: reject }'),
+    });
+    const file = join(env.dir, 'refused.csv');
+    const rows = truths({ seed: 'refused', rows: 12 });
+    const lines = rows.map((r, i) => line(r, r.orderId, i === 5 ? '请打电话 13912345678 再送' : '放门口'));
+    writeFileSync(file, [HEADER, ...lines].join('\n'));
+    const counted = counting(env);
+    const summary = await importTmallOrders(counted.deps, IMPORTER, { file, batchSize: 4, threads: true });
+    expect(summary.counts).toMatchObject({ rows: 12, imported: 11, rejected: 1, records: 22 });
+    // Start (1), the first batch (2); the second refused whole (3), rows 5-6 (4), 5 (5), 6 (6), 6
+    // as a reject (7), 7-8 (8); the third batch (9); the finish (10).
+    expect(counted.units()).toBe(10);
+    expect(summary.rejects).toEqual([
+      { line: 7, row: 6, columns: [], reasons: ['ERR_COLLECT_PII_REJECTED'] },
+    ]);
   });
 });

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCustomers } from '../../src/domain/synthetic/index.js';
+import { collectionSpec, prepareCollect, type PreparedCollect } from '../../src/services/collect-plan.js';
+import type { CollectInput } from '../../src/services/vault.js';
+import { testApp, type TestApp } from '../support/app.js';
+import { tester } from '../support/roles.js';
+
+const [alice, bob] = generateCustomers('vault-plan', 2);
+
+function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (e: unknown) => (e as { code?: string }).code ?? String(e),
+  );
+}
+
+/**
+ * The three steps of a collect run apart, as the threaded importer runs them: planned ahead of the
+ * unit of work (after a batch planned but not yet committed), sealed, then committed with the plan
+ * checked again.
+ */
+describe('a collect planned ahead of its unit of work', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp();
+    await t.runtime.privacyPolicy.publish();
+  });
+  afterAll(() => t.close());
+
+  const prepare = (inputs: readonly CollectInput[]): PreparedCollect[] => {
+    const datamap = t.runtime.vault.datamap;
+    return inputs.map((input) => {
+      t.runtime.vault.checkCollect(tester, input.collection, input.purpose);
+      return prepareCollect(datamap, t.runtime.indexer, collectionSpec(datamap, input.collection), input);
+    });
+  };
+  const order = (c: typeof alice, orderId: string): CollectInput => ({
+    collection: 'order',
+    identities: { oaid: c!.oaid },
+    fields: { orderId, buyerNick: c!.nick },
+    purpose: 'order-fulfilment',
+  });
+  const address = (c: typeof alice, at: number): CollectInput => ({
+    collection: 'address',
+    subjectOf: at,
+    fields: { recipientName: c!.name, phone: c!.mobile, street: c!.address.street },
+    purpose: 'order-fulfilment',
+  });
+  const records = async (subjectId: string): Promise<number> =>
+    (await t.store.records.listForSubject(subjectId)).length;
+  const subjects = async (): Promise<number> => (await t.store.subjects.count()).active;
+
+  it('finds the buyer a batch planned before it makes, before that batch commits', async () => {
+    const vault = t.runtime.vault;
+    const first = prepare([order(alice, '1001'), address(alice, 0)]);
+    const second = prepare([order(alice, '1002'), address(alice, 0), order(bob, '1003')]);
+    const plan1 = await vault.planCollect(t.store, first, { ahead: true });
+    const plan2 = await vault.planCollect(t.store, second, { ahead: true, carry: plan1.carry });
+    expect(plan1.created).toHaveLength(1);
+    // Alice is the first batch's new subject, with its key; Bob is new.
+    expect(plan2.subjects[0]!.subjectId).toBe(plan1.subjects[0]!.subjectId);
+    expect(plan2.subjects[0]!.created).toBe(false);
+    expect(plan2.subjects[0]!.key).toBe(plan1.subjects[0]!.key);
+    expect(plan2.created).toEqual([plan2.subjects[2]!.subjectId]);
+    // Alice's OAID is written by the first batch only.
+    expect(plan2.writes.filter((w) => w.record === 0)).toEqual([]);
+
+    const before = await subjects();
+    await t.store.transaction((tx) =>
+      vault.commitCollect(tx, tester, first, plan1, vault.sealPlan(first, plan1), { verify: true }),
+    );
+    const results = await t.store.transaction((tx) =>
+      vault.commitCollect(tx, tester, second, plan2, vault.sealPlan(second, plan2), { verify: true }),
+    );
+    expect(results.map((r) => r.created)).toEqual([false, false, true]);
+    expect(await subjects()).toBe(before + 2);
+    const [view] = await vault.search(tester, 'oaid', alice!.oaid, 'order-fulfilment');
+    expect(
+      view!.records.filter((r) => r.collection === 'order').map((r) => r.fields['orderId']?.value),
+    ).toEqual(['1001', '1002']);
+    expect(view!.records.some((r) => r.fields['recipientName']?.value === alice!.name)).toBe(true);
+  });
+
+  it('refuses the commit, writing nothing, when a known subject was erased, rekeyed or its consent withdrawn since', async () => {
+    const vault = t.runtime.vault;
+    const [known] = await vault.search(tester, 'oaid', bob!.oaid, 'order-fulfilment');
+    const subjectId = known!.subjectId;
+    const stored = await records(subjectId);
+
+    // Consent withdrawn for a consent-based purpose (R4).
+    await t.runtime.consent.record(tester, subjectId, {
+      purpose: 'marketing',
+      action: 'grant',
+      channel: 'customer-service',
+    });
+    const profile = prepare([
+      { collection: 'profile', subjectId, fields: { name: bob!.name }, purpose: 'marketing' },
+    ]);
+    const marketing = await vault.planCollect(t.store, profile, { ahead: true });
+    await t.runtime.consent.record(tester, subjectId, {
+      purpose: 'marketing',
+      action: 'withdraw',
+      channel: 'customer-service',
+    });
+    expect(
+      await codeOf(
+        t.store.transaction((tx) =>
+          vault.commitCollect(tx, tester, profile, marketing, vault.sealPlan(profile, marketing), {
+            verify: true,
+          }),
+        ),
+      ),
+    ).toBe('ERR_CONSENT_WITHDRAWN');
+    expect(await records(subjectId)).toBe(stored);
+
+    // A new key version: the plan's envelopes would be under the old one.
+    const again = prepare([order(bob, '1004')]);
+    const rekeyed = await vault.planCollect(t.store, again, { ahead: true });
+    await t.runtime.rotation.rotateSubjects({ olderThan: new Date(Date.now() + 60_000) });
+    expect(
+      await codeOf(
+        t.store.transaction((tx) =>
+          vault.commitCollect(tx, tester, again, rekeyed, vault.sealPlan(again, rekeyed), { verify: true }),
+        ),
+      ),
+    ).toBe('ERR_STORE_CONFLICT');
+    expect(await records(subjectId)).toBe(stored);
+
+    // Erased.
+    const erased = await vault.planCollect(t.store, again, { ahead: true });
+    await vault.erase(tester, subjectId);
+    expect(
+      await codeOf(
+        t.store.transaction((tx) =>
+          vault.commitCollect(tx, tester, again, erased, vault.sealPlan(again, erased), { verify: true }),
+        ),
+      ),
+    ).toBe('ERR_SUBJECT_ERASED');
+    expect(await records(subjectId)).toBe(0);
+  });
+});
