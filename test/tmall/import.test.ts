@@ -513,6 +513,7 @@ describe('import tmall-orders: other shapes of export', () => {
       '--config',
       env.configPath,
       '--json',
+      '--no-threads',
     ]);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as ImportSummary;

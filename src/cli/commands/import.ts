@@ -24,6 +24,7 @@ interface ImportOptions {
   rejects?: string;
   config?: string;
   json?: boolean;
+  threads: boolean;
 }
 
 function readMap(io: CliIO, file: string): ImportMap {
@@ -84,6 +85,10 @@ export function importCommand(program: Command, io: CliIO): void {
     .option('--rejects <file>', 'where to write the rejected rows (default: <file>.rejects.jsonl)')
     .option('--config <file>', 'configuration file')
     .option('--json', 'print the summary as JSON')
+    .option(
+      '--no-threads',
+      'read, prepare and seal in the writing thread too (by default a second thread does, when the machine has more than one CPU)',
+    )
     .action(async (file: string, opts: ImportOptions) => {
       if (!(ENCODING_CHOICES as readonly string[]).includes(opts.encoding))
         throw usage(`--encoding: expected one of ${ENCODING_CHOICES.join(', ')}`);
@@ -109,6 +114,7 @@ export function importCommand(program: Command, io: CliIO): void {
             map,
             dryRun: opts.dryRun ?? false,
             batchSize: Number(opts.batch),
+            ...(opts.threads ? {} : { threads: false }),
             ...(opts.rejects === undefined ? {} : { rejectsFile: resolve(io.cwd, opts.rejects) }),
             // Rows are counted as read; the total is estimated from the bytes read so far.
             onProgress: (p) => {
