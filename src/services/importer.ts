@@ -469,26 +469,24 @@ export class ImportWriter {
         orders.map((o) => o.orderId),
       ),
     );
-    for (const o of orders) {
-      if (existing.has(o.orderId) || this.#dryOrders.has(o.orderId)) delta.duplicates++;
-      else {
-        this.#dryOrders.add(o.orderId);
-        delta.imported++;
-        delta.records += o.records.size;
-        for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
-      }
+    for (const o of orders) if (this.#dryOrders.has(o.orderId)) existing.add(o.orderId);
+    const sorted = sortRows(rows, existing);
+    delta.duplicates = sorted.duplicates;
+    delta.imported = sorted.fresh.length;
+    delta.rejected = sorted.rejects.length;
+    for (const o of sorted.fresh) {
+      this.#dryOrders.add(o.orderId);
+      delta.records += o.records.size;
+      for (const [kind, n] of Object.entries(o.drops) as [DropKind, number][]) delta.dropped[kind] += n;
     }
-    for (const r of rows)
-      if (r.kind === 'reject') {
-        delta.rejected++;
-        this.dryRejects.push({
-          runId: '',
-          ordinal: r.ordinal,
-          line: r.line,
-          columns: r.columns,
-          reasons: r.reasons,
-        });
-      }
+    for (const r of sorted.rejects)
+      this.dryRejects.push({
+        runId: '',
+        ordinal: r.ordinal,
+        line: r.line,
+        columns: r.columns,
+        reasons: r.reasons,
+      });
     addCounts(this.counts, delta);
   }
 }

@@ -332,14 +332,15 @@ export class Vault {
       await tx.subjects.lockMany(plan.known);
       const stored = new Map((await tx.keys.currentMany(plan.known)).map((k) => [k.subjectId, k.version]));
       await this.#checkKnown(tx, plan.known);
+      const made = new Set(plan.created);
       for (const s of subjects)
-        if (!plan.created.includes(s.subjectId) && stored.get(s.subjectId) !== s.key.version)
+        if (!made.has(s.subjectId) && stored.get(s.subjectId) !== s.key.version)
           throw new CustodianError('ERR_STORE_CONFLICT', 'a subject key changed while the batch was sealed');
       await this.#refuseDeclined(
         tx,
         metas,
         subjects.map((s) => s.subjectId),
-        new Set(plan.created),
+        made,
       );
     }
     if (plan.created.length > 0) {
