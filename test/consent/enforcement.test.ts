@@ -10,6 +10,7 @@ import type { Principal } from '../../src/services/tokens.js';
 import type { SubjectView } from '../../src/services/vault.js';
 import { testApp, type TestApp } from '../support/app.js';
 import { tester } from '../support/roles.js';
+import { codeOf } from '../support/codes.js';
 
 const marketer: Principal = {
   kind: 'token',
@@ -51,13 +52,6 @@ function fields(view: SubjectView): Record<string, { access: string; reason?: st
     string,
     { access: string; reason?: string; value?: string }
   >;
-}
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  );
 }
 
 describe('consent enforcement at use', () => {

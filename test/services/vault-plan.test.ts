@@ -4,15 +4,9 @@ import { collectionSpec, prepareCollect, type PreparedCollect } from '../../src/
 import type { CollectInput } from '../../src/services/vault.js';
 import { testApp, type TestApp } from '../support/app.js';
 import { tester } from '../support/roles.js';
+import { codeOf } from '../support/codes.js';
 
 const [alice, bob] = generateCustomers('vault-plan', 2);
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  );
-}
 
 /**
  * The three steps of a collect run apart, as the threaded importer runs them: planned ahead of the

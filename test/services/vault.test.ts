@@ -7,6 +7,7 @@ import { decodeSealedFields, encodeSealedFields } from '../../src/services/seale
 import type { Principal } from '../../src/services/tokens.js';
 import type { Vault } from '../../src/services/vault.js';
 import { testApp, type TestApp } from '../support/app.js';
+import { codeOf } from '../support/codes.js';
 
 const operator: Principal = {
   kind: 'token',
@@ -16,13 +17,6 @@ const operator: Principal = {
   trainingCurrent: true,
 };
 const [alice, bob] = generateCustomers('vault-tests', 2);
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (e: unknown) => (e as { code?: string }).code ?? String(e),
-  );
-}
 
 describe('vault service', () => {
   let t: TestApp;

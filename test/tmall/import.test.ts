@@ -35,6 +35,49 @@ function recordOf(view: SubjectView, collection: string, field: string, value: s
   return view.records.find((r) => r.collection === collection && r.fields[field]?.value === value);
 }
 
+/** The headers of the hand-made exports below, and one row of them. */
+const EXPORT_HEADER =
+  '订单编号,买家会员名,收货人姓名,收货地址,联系手机,订单创建时间,总金额,订单状态,买家留言,OAID,buyer_open_uid';
+function exportLine(
+  r: ExportRowTruth,
+  o: { orderId?: string; message?: string; openUid?: string } = {},
+): string {
+  return [
+    o.orderId ?? r.orderId,
+    r.customer.nick,
+    r.customer.name,
+    r.customer.address.full,
+    r.customer.mobile,
+    r.order.createdAt,
+    r.order.amount,
+    r.order.status,
+    o.message ?? '',
+    r.customer.oaid,
+    o.openUid ?? r.customer.buyerOpenUid,
+  ]
+    .map((c) => `"${c}"`)
+    .join(',');
+}
+
+/** The env's store, counting its units of work; the `fail`th is refused as a concurrent writer's would be. */
+function counting(env: TmallEnv, fail?: number) {
+  let units = 0;
+  const store = new Proxy(env.runtime.store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (name !== 'transaction')
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      return (work: (tx: Repositories) => Promise<unknown>) => {
+        units++;
+        if (units === fail)
+          return Promise.reject(new CustodianError('ERR_STORE_CONFLICT', 'a concurrent writer'));
+        return target.transaction(work);
+      };
+    },
+  });
+  return { deps: { ...env.deps, store }, units: () => units };
+}
+
 describe.each([{ threads: true }, { threads: false }])(
   'import tmall-orders: a GBK export with Chinese headers (threads: $threads)',
   ({ threads }) => {
@@ -361,40 +404,19 @@ describe('import tmall-orders: other shapes of export', () => {
     const file = join(env.dir, 'ambiguous.csv');
     const customers = truths({ seed: 'ambiguous', rows: 40 });
     const [a, b] = [customers[0]!, customers.find((r) => r.customer.oaid !== customers[0]!.customer.oaid)!];
-    const cells = (r: ExportRowTruth, orderId: string, openUid: string): string[] => [
-      orderId,
-      r.customer.nick,
-      r.customer.name,
-      r.customer.address.full,
-      r.customer.mobile,
-      r.order.createdAt,
-      r.order.amount,
-      r.order.status,
-      r.customer.oaid,
-      openUid,
-    ];
-    const rows = customers.map((r) => cells(r, r.orderId, r.customer.buyerOpenUid));
+    const rows = customers.map((r) => exportLine(r));
     // A's OAID with B's buyer_open_uid: two buyers at once, which the vault refuses (R30).
-    rows.splice(20, 0, cells(a, '4000000000000000001', b.customer.buyerOpenUid));
-    const header =
-      '订单编号,买家会员名,收货人姓名,收货地址,联系手机,订单创建时间,总金额,订单状态,OAID,buyer_open_uid';
-    writeFileSync(file, [header, ...rows.map((r) => r.map((c) => `"${c}"`).join(','))].join('\n'));
-    let transactions = 0;
-    const store = new Proxy(env.runtime.store, {
-      get(target, name, receiver) {
-        if (name === 'transaction') transactions++;
-        const value: unknown = Reflect.get(target, name, receiver);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
+    rows.splice(20, 0, exportLine(a, { orderId: '4000000000000000001', openUid: b.customer.buyerOpenUid }));
+    writeFileSync(file, [EXPORT_HEADER, ...rows].join('\n'));
+    const counted = counting(env);
 
-    const summary = await importTmallOrders({ ...env.deps, store }, IMPORTER, { file, batchSize: 64 });
+    const summary = await importTmallOrders(counted.deps, IMPORTER, { file, batchSize: 64 });
     expect(summary.counts).toMatchObject({ rows: 41, imported: 40, rejected: 1, records: 80 });
     expect(summary.rejects).toEqual([{ line: 22, row: 21, columns: [], reasons: ['ERR_SUBJECT_AMBIGUOUS'] }]);
     // The run's start and end; the batch of 41, refused; then two halves per level down to the
     // refused row (rows 1–21 and 22–41, 1–11 and 12–21, 12–16 and 17–21, 17–19 and 20–21, 20 and
     // 21); the row again as a reject: 14 units of work, where one per row took 45.
-    expect(transactions).toBe(14);
+    expect(counted.units()).toBe(14);
     // Both buyers' own orders are in; the refused one is with neither.
     for (const [kind, value, orderId] of [
       ['oaid', a.customer.oaid, a.orderId],
@@ -558,24 +580,6 @@ describe('import tmall-orders: other shapes of export', () => {
  * and fall back to one unit of work per batch, exactly, wherever the plan made ahead fails.
  */
 describe('import tmall-orders: in two threads', () => {
-  const HEADER =
-    '订单编号,买家会员名,收货人姓名,收货地址,联系手机,订单创建时间,总金额,订单状态,买家留言,OAID,buyer_open_uid';
-  const line = (r: ExportRowTruth, orderId: string, message = ''): string =>
-    [
-      orderId,
-      r.customer.nick,
-      r.customer.name,
-      r.customer.address.full,
-      r.customer.mobile,
-      r.order.createdAt,
-      r.order.amount,
-      r.order.status,
-      message,
-      r.customer.oaid,
-      r.customer.buyerOpenUid,
-    ]
-      .map((c) => `"${c}"`)
-      .join(',');
   const tally = (env: TmallEnv): Record<string, number> =>
     Object.fromEntries(
       ['subjects', 'subject_keys', 'identities', 'records', 'audit_log', 'import_orders'].map((table) => [
@@ -583,24 +587,6 @@ describe('import tmall-orders: in two threads', () => {
         env.query<{ n: number }>(`select count(*) as n from ${table}`)[0]!.n,
       ]),
     );
-  /** The env's store, counting its units of work; the `fail`th is refused as a concurrent writer's would be. */
-  const counting = (env: TmallEnv, fail?: number) => {
-    let units = 0;
-    const store = new Proxy(env.runtime.store, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (name !== 'transaction')
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        return (work: (tx: Repositories) => Promise<unknown>) => {
-          units++;
-          if (units === fail)
-            return Promise.reject(new CustodianError('ERR_STORE_CONFLICT', 'a concurrent writer'));
-          return target.transaction(work);
-        };
-      },
-    });
-    return { deps: { ...env.deps, store }, units: () => units };
-  };
   const envs: TmallEnv[] = [];
   const fresh = async (options: Parameters<typeof tmallEnv>[0] = {}): Promise<TmallEnv> => {
     const env = await tmallEnv(options);
@@ -646,9 +632,7 @@ describe('import tmall-orders: in two threads', () => {
     const [a, b, c] = truths({ seed: 'repeated', rows: 3 });
     writeFileSync(
       file,
-      [HEADER, line(a!, a!.orderId), line(b!, b!.orderId), line(a!, a!.orderId), line(c!, c!.orderId)].join(
-        '\n',
-      ),
+      [EXPORT_HEADER, exportLine(a!), exportLine(b!), exportLine(a!), exportLine(c!)].join('\n'),
     );
     const counted = counting(env);
     const summary = await importTmallOrders(counted.deps, IMPORTER, { file, batchSize: 2, threads: true });
@@ -690,8 +674,10 @@ describe('import tmall-orders: in two threads', () => {
     });
     const file = join(env.dir, 'refused.csv');
     const rows = truths({ seed: 'refused', rows: 12 });
-    const lines = rows.map((r, i) => line(r, r.orderId, i === 5 ? '请打电话 13912345678 再送' : '放门口'));
-    writeFileSync(file, [HEADER, ...lines].join('\n'));
+    const lines = rows.map((r, i) =>
+      exportLine(r, { message: i === 5 ? '请打电话 13912345678 再送' : '放门口' }),
+    );
+    writeFileSync(file, [EXPORT_HEADER, ...lines].join('\n'));
     const counted = counting(env);
     const summary = await importTmallOrders(counted.deps, IMPORTER, { file, batchSize: 4, threads: true });
     expect(summary.counts).toMatchObject({ rows: 12, imported: 11, rejected: 1, records: 22 });
