@@ -53,14 +53,15 @@ export class ImportThread {
   readonly #sealing = new Map<number, Pending<SealedBatch>>();
   readonly #rows = new Map<number, Pending<readonly NormalisedRow[]>>();
   #failure: Error | undefined;
-  #ended = false;
+  /** Set by {@link close}: the thread's exit is expected from then on. */
+  #closing = false;
 
   constructor(data: ImportWorkerData) {
     this.#worker = start(data);
     this.#worker.on('message', (message: FromWorker) => this.#receive(message));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => {
-      if (!this.#ended) this.#fail(new Error(`the import thread stopped (exit code ${code})`));
+      if (!this.#closing) this.#fail(new Error(`the import thread stopped (exit code ${code})`));
     });
   }
 
@@ -99,7 +100,7 @@ export class ImportThread {
   }
 
   async close(): Promise<void> {
-    this.#ended = true;
+    this.#closing = true;
     await this.#worker.terminate();
   }
 
@@ -133,7 +134,6 @@ export class ImportThread {
         );
         return;
       case 'end':
-        this.#ended = true;
         break;
       case 'batch':
         if (message.meta !== undefined) {
@@ -163,7 +163,7 @@ export class ImportThread {
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    this.#ended = true;
+    this.#closing = true;
     this.#waiting?.reject(error);
     this.#waiting = undefined;
     for (const map of [this.#sealing, this.#rows] as Map<number, Pending<never>>[]) {

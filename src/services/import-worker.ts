@@ -16,7 +16,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PooledNonceSource, suiteById, type AeadSuiteId } from '../crypto/aead.js';
 import { BlindIndexer, type BlindIndexerOptions } from '../crypto/blind-index.js';
 import type { Datamap } from '../domain/datamap/schema.js';
-import { isCustodianError } from '../domain/errors.js';
+import { CustodianError, isCustodianError } from '../domain/errors.js';
 import { planColumns, type ImportMap } from '../platforms/tmall/mapping.js';
 import type { DropKind, NormalisedRow, RejectedRow } from '../platforms/tmall/rows.js';
 import { openOrderFile } from '../platforms/tmall/source.js';
@@ -174,9 +174,11 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
         });
       }
       return { held: { rows: batch, prepared }, meta };
-    } catch {
+    } catch (error) {
       // A record the vault refuses: the main thread collects the batch's rows itself, and a
-      // refusal then rejects its row with the vault's code, as without this thread.
+      // refusal then rejects its row with the vault's code, as without this thread. Anything
+      // else is a failure of the import.
+      if (!isCustodianError(error)) throw error;
       return { held: { rows: batch, prepared: [] }, meta: undefined };
     }
   };
@@ -184,7 +186,10 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
   for await (const source of file.rows()) {
     if (plan === undefined) {
       if (source.cells === undefined || source.cells.join('\u0000') !== data.header.join('\u0000'))
-        throw new Error('the export changed while it was imported');
+        throw new CustodianError(
+          'ERR_TMALL_IMPORT_INVALID',
+          'the export changed while it was imported: its header row is not the same',
+        );
       plan = planColumns(source.cells, data.map, datamap);
       continue;
     }
@@ -202,17 +207,20 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
 
 /**
  * A failure as the main thread reports it. Only a CustodianError's text goes across (free of
- * personal data by contract); anything else is named by its class alone, as values may be in it.
+ * personal data by contract); anything else is named by its class and a system error's code
+ * (`EACCES`, `EIO`) alone, as values may be in its message.
  */
 function failure(error: unknown): FromWorker {
-  return isCustodianError(error)
-    ? { type: 'failed', code: error.code, message: error.message, details: error.details }
-    : {
-        type: 'failed',
-        code: undefined,
-        message: error instanceof Error ? error.name : typeof error,
-        details: undefined,
-      };
+  if (isCustodianError(error))
+    return { type: 'failed', code: error.code, message: error.message, details: error.details };
+  const system = (error as { code?: unknown } | undefined)?.code;
+  const name = error instanceof Error ? error.name : typeof error;
+  return {
+    type: 'failed',
+    code: undefined,
+    message: typeof system === 'string' && /^E[A-Z]+$/.test(system) ? `${name} ${system}` : name,
+    details: undefined,
+  };
 }
 
 /** A prepared record without its personal values, for the main thread. */

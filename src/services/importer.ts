@@ -18,7 +18,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { uuidv7 } from '../crypto/uuid.js';
-import type { Datamap } from '../domain/datamap/schema.js';
+import { isSensitiveField, type Datamap } from '../domain/datamap/schema.js';
 import { CustodianError, isCustodianError, type ErrorCode } from '../domain/errors.js';
 import { planColumns, type ColumnPlan, type ImportMap } from '../platforms/tmall/mapping.js';
 import {
@@ -356,8 +356,8 @@ export class ImportWriter {
       for (const [j, meta] of o.records.entries()) {
         if (fresh.has(o)) {
           positions.push(position);
-          metas.push(j === 0 ? meta : { ...meta, subjectOf: at });
-          this.#checkCollect(meta);
+          const checked = this.#checkMeta(meta);
+          metas.push(j === 0 ? checked : { ...checked, subjectOf: at });
         }
         position++;
       }
@@ -379,12 +379,27 @@ export class ImportWriter {
     };
   }
 
-  /** What the vault checks of a record before it prepares it, once per collection and purpose. */
-  #checkCollect(meta: CollectMeta): void {
+  /**
+   * A record as the import thread prepared it, checked here before the vault plans it: what the
+   * vault checks before it prepares a record (the collection, and the purpose for this principal;
+   * once per pair), and that the thread keeps to the data map: only declared fields, clear values
+   * only of `protection: plain` fields. Whether it holds sensitive personal information is decided
+   * here from the data map (the `sensitive_pi` consent check rests on it).
+   */
+  #checkMeta(meta: CollectMeta): CollectMeta {
     const key = `${meta.collection}|${meta.purpose}`;
-    if (this.#checked.has(key)) return;
-    this.#d.vault.checkCollect(this.#principal, meta.collection, meta.purpose);
-    this.#checked.add(key);
+    if (!this.#checked.has(key)) {
+      this.#d.vault.checkCollect(this.#principal, meta.collection, meta.purpose);
+      this.#checked.add(key);
+    }
+    const fields = this.#d.datamap.collections[meta.collection]!.fields;
+    const plain = Object.keys(meta.plain ?? {});
+    if (
+      meta.fieldNames.some((f) => !Object.hasOwn(fields, f)) ||
+      plain.some((f) => !meta.fieldNames.includes(f) || fields[f]!.protection !== 'plain')
+    )
+      throw new Error('the import thread prepared a record the data map does not allow');
+    return { ...meta, sensitive: meta.fieldNames.some((f) => isSensitiveField(fields[f]!)) };
   }
 
   /**
@@ -585,8 +600,14 @@ export async function importTmallOrders(
   let ordinal = 0;
   let processedHere = 0;
   let batch: NormalisedRow[] = [];
+  /** Bytes the import thread read, when it read the file instead of this one. */
+  let threadBytes: number | undefined;
   const progress = (): void =>
-    options.onProgress?.({ rows: ordinal, bytesRead: file.bytesRead(), bytesTotal: file.bytesTotal });
+    options.onProgress?.({
+      rows: ordinal,
+      bytesRead: threadBytes ?? file.bytesRead(),
+      bytesTotal: file.bytesTotal,
+    });
 
   const sourceRows = file.rows();
   try {
@@ -641,6 +662,7 @@ export async function importTmallOrders(
         );
         ordinal = done.ordinal;
         processedHere = done.processed;
+        threadBytes = done.bytesRead;
       } finally {
         await thread.close();
       }
@@ -756,7 +778,7 @@ async function importThreaded(
   thread: ImportThread,
   writer: ImportWriter,
   progress: (rows: number, bytesRead: number) => void,
-): Promise<{ ordinal: number; processed: number }> {
+): Promise<{ ordinal: number; processed: number; bytesRead: number }> {
   let processed = 0;
   let staged: { batch: StagedBatch; sealed: Promise<SealedBatch> } | undefined;
   const again = async (seq: number, ordinal: number, bytesRead: number): Promise<void> => {
@@ -789,7 +811,7 @@ async function importThreaded(
     }
     if (event.type === 'end') {
       await commit();
-      return { ordinal: event.ordinal, processed };
+      return { ordinal: event.ordinal, processed, bytesRead: event.bytesRead };
     }
     const rows = event.meta ?? event.rows ?? [];
     processed += rows.length;

@@ -327,7 +327,10 @@ export class Vault {
     sealed: SealedBatch,
     options: { readonly verify: boolean },
   ): Promise<CollectResult[]> {
-    const { at, subjects } = plan;
+    const { subjects } = plan;
+    // The time of the writing: a plan made ahead is some batches older, and the audit log's entries
+    // follow the order they are committed in.
+    const at = options.verify ? this.#o.now().toISOString() : plan.at;
     if (options.verify && plan.known.length > 0) {
       await tx.subjects.lockMany(plan.known);
       const stored = new Map((await tx.keys.currentMany(plan.known)).map((k) => [k.subjectId, k.version]));
@@ -744,7 +747,8 @@ export class Vault {
     const { carry } = options;
     const lookupsOf = prepared.map((p) => {
       if (p.subjectId !== undefined || p.subjectOf !== undefined) return [];
-      const kinds = STRONG_KINDS.some((k) => p.given.includes(k)) ? STRONG_KINDS : WEAK_KINDS;
+      // A strong identity anywhere in the record (declared fields too) means no weak one decides.
+      const kinds = p.identities.some((i) => STRONG_KINDS.includes(i.kind)) ? STRONG_KINDS : WEAK_KINDS;
       return p.identities
         .filter((i) => kinds.includes(i.kind) && p.given.includes(i.kind))
         .flatMap((i) => i.lookups);

@@ -133,3 +133,45 @@ describe('a collect planned ahead of its unit of work', () => {
     expect(await records(subjectId)).toBe(0);
   });
 });
+
+describe('a record with a platform identity in a declared field', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp({
+      edit: (yaml) =>
+        yaml.replace(
+          '\n    address:\n',
+          `
+        memberNo:
+          category: identity.platform-id
+          identity: memberId
+          purposes: { customer-service: clear }
+          retention: { keep: 3y, from: last-activity }
+
+    address:
+`,
+        ),
+    });
+  });
+  afterAll(() => t.close());
+
+  it('is never merged into a subject by the email given beside it (R30)', async () => {
+    const email = 'li.lei@example.com';
+    const first = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      identities: { email },
+      fields: { email },
+      purpose: 'customer-service',
+    });
+    // A platform identity (a declared memberId field) is in the record: a phone or an email alone
+    // no longer decides whose it is, so it makes a subject of its own.
+    const second = await t.runtime.vault.collect(tester, {
+      collection: 'profile',
+      identities: { email },
+      fields: { memberNo: 'M-000123' },
+      purpose: 'customer-service',
+    });
+    expect(second.created).toBe(true);
+    expect(second.subjectId).not.toBe(first.subjectId);
+  });
+});

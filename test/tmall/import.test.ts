@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
@@ -13,7 +13,17 @@ import {
   type ExportRowTruth,
   type SyntheticExportResult,
 } from '../../src/platforms/tmall/synthetic-export.js';
-import { IMPORTER, importTmallOrders, type ImportSummary } from '../../src/services/importer.js';
+import {
+  emptyCounts,
+  EXPORT_RECORD_SOURCE,
+  IMPORTER,
+  ImportWriter,
+  importTmallOrders,
+  TMALL_SOURCE,
+  type ImportProgress,
+  type ImportSummary,
+} from '../../src/services/importer.js';
+import type { OrderMeta } from '../../src/services/import-worker.js';
 import type { SubjectView } from '../../src/services/vault.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
@@ -624,6 +634,66 @@ describe('import tmall-orders: in two threads', () => {
     expect(two.query('select count(*) as n from identities group by kind order by kind')).toEqual(
       one.query('select count(*) as n from identities group by kind order by kind'),
     );
+  });
+
+  it('reports progress by the bytes the thread has read, the whole file at the end', async () => {
+    const env = await fresh();
+    const file = join(env.dir, 'orders.csv');
+    // More than the 1 MiB the file is read in at a time.
+    await writeSyntheticExport(file, { seed: 'progress', rows: 4000, encoding: 'gbk' });
+    const seen: ImportProgress[] = [];
+    await importTmallOrders(env.deps, IMPORTER, { file, threads: true, onProgress: (p) => seen.push(p) });
+    const size = statSync(file).size;
+    expect(size).toBeGreaterThan(1 << 20);
+    expect(seen.at(-1)).toEqual({ rows: 4000, bytesRead: size, bytesTotal: size });
+    expect(seen.slice(1).every((p, i) => p.rows >= seen[i]!.rows)).toBe(true);
+  });
+
+  it('takes from the thread only records the data map allows, clear values only of plain fields', async () => {
+    const env = await fresh();
+    const writer = new ImportWriter(env.deps, IMPORTER, {
+      source: TMALL_SOURCE,
+      recordSource: EXPORT_RECORD_SOURCE,
+      plan: { purpose: 'order-fulfilment', orderCollection: 'order' },
+      run: undefined,
+      counts: emptyCounts(),
+    });
+    const row = (fieldNames: string[], plain: Record<string, string>): OrderMeta => ({
+      kind: 'order',
+      ordinal: 1,
+      orderId: '1000000000000000001',
+      keyed: false,
+      drops: {},
+      records: [
+        {
+          collection: 'order',
+          purpose: 'order-fulfilment',
+          source: EXPORT_RECORD_SOURCE,
+          subjectId: undefined,
+          subjectOf: undefined,
+          given: [],
+          identities: [],
+          fieldNames,
+          plain,
+          sensitive: false,
+          stripped: [],
+          screened: [],
+        },
+      ],
+    });
+    // The nick is encrypted by the data map: a clear value of it is refused, as is an undeclared field.
+    for (const bad of [
+      row(['orderId', 'buyerNick'], { orderId: '1000000000000000001', buyerNick: '张三' }),
+      row(['orderId', 'sellerNote'], { orderId: '1000000000000000001' }),
+    ])
+      await expect(writer.stage(0, [bad], 0, undefined)).rejects.toThrow('the data map does not allow');
+    const staged = await writer.stage(
+      0,
+      [row(['orderId'], { orderId: '1000000000000000001' })],
+      0,
+      undefined,
+    );
+    expect(staged.metas).toHaveLength(1);
   });
 
   it('counts an order repeated in the next batch, before the first is committed, as a duplicate', async () => {
