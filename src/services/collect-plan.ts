@@ -10,6 +10,7 @@
 import type { AeadSuite, NonceSource } from '../crypto/aead.js';
 import type { BlindIndexer } from '../crypto/blind-index.js';
 import { sealField, type FieldContext } from '../crypto/envelope.js';
+import { hasLoneSurrogate } from '../crypto/text.js';
 import { isSensitiveField, type CollectionSpec, type Datamap } from '../domain/datamap/schema.js';
 import { minimiseRecord, type ScreenAction } from '../domain/datamap/minimise.js';
 import { CustodianError } from '../domain/errors.js';
@@ -145,6 +146,14 @@ export function prepareCollect(
     );
   }
   const fields = minimised.fields;
+  // Refused here, before any sealing (which refuses them too), so that a record is refused
+  // where it is prepared, in whatever thread.
+  const malformed = Object.keys(fields).filter((f) => hasLoneSurrogate(fields[f]!));
+  if (malformed.length > 0) {
+    throw new CustodianError('ERR_VALIDATION_FAILED', 'The value is not well-formed Unicode text', {
+      details: { collection: input.collection, fields: malformed },
+    });
+  }
   // Identities given explicitly, plus declared identity fields of the record (e.g. profile.phone).
   const identities: PreparedIdentity[] = [];
   const add = (kind: IdentityKind, value: string): void => {

@@ -75,6 +75,23 @@ describe('a collect planned ahead of its unit of work', () => {
     expect(view!.records.some((r) => r.fields['recipientName']?.value === alice!.name)).toBe(true);
   });
 
+  it('refuses a value that is not well-formed Unicode where the record is prepared, naming the field', () => {
+    const datamap = t.runtime.vault.datamap;
+    let refused: unknown;
+    try {
+      prepareCollect(datamap, t.runtime.indexer, collectionSpec(datamap, 'order'), {
+        ...order(alice, '1005'),
+        fields: { orderId: '1005', buyerNick: 'nick\ud800' },
+      });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({
+      code: 'ERR_VALIDATION_FAILED',
+      details: { collection: 'order', fields: ['buyerNick'] },
+    });
+  });
+
   it('refuses the commit, writing nothing, when a known subject was erased, rekeyed or its consent withdrawn since', async () => {
     const vault = t.runtime.vault;
     const [known] = await vault.search(tester, 'oaid', bob!.oaid, 'order-fulfilment');
