@@ -4,18 +4,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
-import type { Principal } from '../../src/services/tokens.js';
 import type { IncidentRecord } from '../../src/store/incidents.js';
 import { testApp, type TestApp } from '../support/app.js';
-import { tester } from '../support/roles.js';
-
-const operator: Principal = {
-  kind: 'token',
-  id: 'op-1',
-  name: 'Operator One',
-  role: 'operator',
-  trainingCurrent: true,
-};
+import { operator, tester } from '../support/roles.js';
 
 /** Scans on demand only; `notify` lines are added under `notify:` when given. */
 const edit =

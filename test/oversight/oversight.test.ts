@@ -6,16 +6,9 @@ import { openExport } from '../../src/crypto/export-file.js';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
 import type { Principal } from '../../src/services/tokens.js';
 import { testApp, type TestApp } from '../support/app.js';
-import { tester } from '../support/roles.js';
+import { operator, tester } from '../support/roles.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 
-const operator: Principal = {
-  kind: 'token',
-  id: 'op-1',
-  name: 'Operator One',
-  role: 'operator',
-  trainingCurrent: true,
-};
 const officer: Principal = {
   kind: 'token',
   id: 'dpo-1',

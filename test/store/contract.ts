@@ -459,6 +459,23 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
 
     describe('access and policy repositories', () => {
       const t = (n: number) => `2026-04-01T00:00:${String(n).padStart(2, '0')}.000Z`;
+      /** An unreviewed break-glass grant of operator `p1` for customer service, from t(10) to t(40). */
+      const grantRow = (id: string, subjectId: string, ticket: string, grantedAt = t(10)) => ({
+        id,
+        principalId: 'p1',
+        role: 'operator',
+        subjectId,
+        purpose: 'customer-service',
+        justification: 'refund dispute',
+        ticket,
+        grantedAt,
+        expiresAt: t(40),
+        revokedAt: null,
+        reviewedBy: null,
+        reviewedAt: null,
+        reviewOutcome: null,
+        reviewNote: null,
+      });
       /** A staff row with nothing enrolled, locked or disabled. */
       const staffRow = (id: string, prefix: string, role: string) => ({
         id,
@@ -575,22 +592,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
 
       it('finds only active break-glass grants and reviews each once', async () => {
         const id = randomUUID();
-        const grant = {
-          id,
-          principalId: 'p1',
-          role: 'operator',
-          subjectId: 's1',
-          purpose: 'customer-service',
-          justification: 'refund dispute',
-          ticket: 'CS-1',
-          grantedAt: t(10),
-          expiresAt: t(40),
-          revokedAt: null,
-          reviewedBy: null,
-          reviewedAt: null,
-          reviewOutcome: null,
-          reviewNote: null,
-        };
+        const grant = grantRow(id, 's1', 'CS-1');
         await store.breakGlass.insert(grant);
         expect((await store.breakGlass.active('p1', 's1', 'customer-service', t(20)))?.id).toBe(id);
         expect(await store.breakGlass.active('p1', 's1', 'customer-service', t(41))).toBeUndefined();
@@ -689,23 +691,7 @@ export function storeContract(engine: string, open: () => Promise<StoreHarness>,
       });
 
       it('pages unreviewed break-glass grants newest first by id', async () => {
-        for (const n of [1, 2, 3])
-          await store.breakGlass.insert({
-            id: high(n),
-            principalId: 'p1',
-            role: 'operator',
-            subjectId: `s${n}`,
-            purpose: 'customer-service',
-            justification: 'refund dispute',
-            ticket: `CS-${n}`,
-            grantedAt: t(n),
-            expiresAt: t(40),
-            revokedAt: null,
-            reviewedBy: null,
-            reviewedAt: null,
-            reviewOutcome: null,
-            reviewNote: null,
-          });
+        for (const n of [1, 2, 3]) await store.breakGlass.insert(grantRow(high(n), `s${n}`, `CS-${n}`, t(n)));
         expect(await store.breakGlass.review(high(2), 'officer', t(50), 'justified', 'ok')).toBe(true);
         const first = await store.breakGlass.pendingReview({ limit: 1, before: high(9) });
         expect(first.map((g) => g.id)).toEqual([high(3)]);

@@ -23,3 +23,12 @@ export const tester: Principal = {
   role: 'tester',
   trainingCurrent: true,
 };
+
+/** An operator's API token (the built-in role: fulfilment staff). */
+export const operator: Principal = {
+  kind: 'token',
+  id: 'op-1',
+  name: 'Operator One',
+  role: 'operator',
+  trainingCurrent: true,
+};
