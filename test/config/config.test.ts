@@ -3,20 +3,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { configTemplate } from '../../src/config/template.js';
-import { CustodianError } from '../../src/domain/errors.js';
 import { tempDir } from '../support/tmp.js';
+import { thrownBy as problemOf } from '../support/codes.js';
 
 const template = configTemplate({ suite: 'aes-256-gcm', storeName: 'Test Store' });
-
-function problemOf(fn: () => unknown): CustodianError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CustodianError) return error;
-    throw error;
-  }
-  throw new Error('expected a CustodianError');
-}
 
 describe('configuration', () => {
   const dirs: { remove: () => void }[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { configTemplate } from '../../src/config/template.js';
-import { CustodianError } from '../../src/domain/errors.js';
+import type { CustodianError } from '../../src/domain/errors.js';
+import { thrownBy } from '../support/codes.js';
 
 const template = configTemplate({ suite: 'aes-256-gcm', storeName: 'Test Store' });
 
@@ -38,15 +39,7 @@ const SMS = (over: Record<string, string> = {}): string => {
 
 const ENV = { SMS_KEY_ID: 'LTAI-id', SMS_KEY_SECRET: 'the-secret-value' };
 
-function problemOf(text: string): CustodianError {
-  try {
-    parseConfig(text, 'custodian.yaml', ENV);
-  } catch (error) {
-    if (error instanceof CustodianError) return error;
-    throw error;
-  }
-  throw new Error('expected ERR_CONFIG_INVALID');
-}
+const problemOf = (text: string): CustodianError => thrownBy(() => parseConfig(text, 'custodian.yaml', ENV));
 
 /** The 1-based line of the last line containing `needle` (the template's comments come first). */
 const lineOf = (text: string, needle: string): number =>

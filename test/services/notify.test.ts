@@ -3,9 +3,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { configTemplate } from '../../src/config/template.js';
-import { CustodianError } from '../../src/domain/errors.js';
+import type { CustodianError } from '../../src/domain/errors.js';
 import { createNotifier, smtpTransport, type Alert } from '../../src/services/notify.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { thrownBy } from '../support/codes.js';
 
 const template = configTemplate({ suite: 'aes-256-gcm', storeName: 'Test Store' });
 
@@ -14,15 +15,7 @@ const webhook = (url: string): string =>
 
 const ENV = { HOOK_SECRET: 'the-hook-secret' };
 
-function problemOf(text: string): CustodianError {
-  try {
-    parseConfig(text, 'custodian.yaml', ENV);
-  } catch (error) {
-    if (error instanceof CustodianError) return error;
-    throw error;
-  }
-  throw new Error('expected ERR_CONFIG_INVALID');
-}
+const problemOf = (text: string): CustodianError => thrownBy(() => parseConfig(text, 'custodian.yaml', ENV));
 
 const ALERT: Alert = {
   kind: 'anomaly.break-glass',

@@ -13,6 +13,7 @@ import {
 import { simpleParser } from 'mailparser';
 import { startFakeDysmsapi, type FakeDysmsapi } from '../support/dysmsapi.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { thrownBy as configError } from '../support/codes.js';
 
 const PHONE = '13912345678';
 
@@ -32,16 +33,6 @@ function capture(): { lines: string[]; log: Parameters<typeof createCodeSender>[
   const at = (level: string) => (obj: object, msg: string) =>
     lines.push(JSON.stringify({ level, ...obj, msg }));
   return { lines, log: { info: at('info'), debug: at('debug'), warn: at('warn') } };
-}
-
-function configError(fn: () => unknown): CustodianError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CustodianError) return error;
-    throw error;
-  }
-  throw new Error('expected ERR_CONFIG_INVALID');
 }
 
 describe('sign-in code delivery (codeChannel deliver)', () => {
