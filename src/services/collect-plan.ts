@@ -288,6 +288,8 @@ export interface CollectCarry {
 /** The vault's plan of a collect (`Vault.planCollect`): who each record belongs to, and what to write. */
 export interface CollectPlan {
   readonly at: string;
+  /** Planned outside the unit of work that commits it: the commit checks it again. */
+  readonly ahead: boolean;
   /** Per record, in order. */
   readonly subjects: readonly PlannedSubject[];
   readonly recordIds: readonly string[];

@@ -33,7 +33,7 @@ import {
 import { orderInputs, toRow } from './importer.js';
 
 /** Batches prepared and not yet done: the one being written, the one being sealed, the next. */
-export const AHEAD = 3;
+const AHEAD = 3;
 
 export interface ImportWorkerData {
   readonly file: string;

@@ -417,9 +417,6 @@ export class ImportWriter {
         staged.metas,
         staged.plan,
         sealed,
-        {
-          verify: true,
-        },
       );
       return this.#record(tx, run, staged.rows, staged.sorted, results, staged.orderAt);
     });

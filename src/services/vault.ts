@@ -43,17 +43,7 @@ import { decodeSealedFields } from './sealed-record.js';
 import type { Principal } from './tokens.js';
 
 export { IDENTITY_KINDS, identityContext } from './collect-plan.js';
-export type {
-  CollectCarry,
-  CollectInput,
-  CollectMeta,
-  CollectPlan,
-  IdentityKind,
-  Identities,
-  PreparedCollect,
-  ScreenedFieldReport,
-  SealedBatch,
-} from './collect-plan.js';
+export type { CollectInput, IdentityKind } from './collect-plan.js';
 
 /**
  * Identities that identify a customer on their own. A phone or email alone never merges two
@@ -263,8 +253,8 @@ export class Vault {
    * The first of the three steps of a collect that a caller may run apart (the file importer: the
    * next batch planned and sealed while this one is written): each record's subject found (or
    * made, with a new key), its record id and the identities to write. `ahead` plans outside the
-   * unit of work that will write, after the records of `carry` (planned, not yet committed), so
-   * {@link commitCollect} must then `verify`; otherwise `reads` is that unit of work.
+   * unit of work that will write, after the records of `carry` (planned, not yet committed), and
+   * {@link commitCollect} then checks the plan again; otherwise `reads` is that unit of work.
    */
   async planCollect(
     reads: Repositories,
@@ -296,6 +286,7 @@ export class Vault {
     for (const s of subjects) keys.set(s.subjectId, s.key);
     return {
       at,
+      ahead: options.ahead,
       subjects,
       recordIds,
       writes,
@@ -314,7 +305,7 @@ export class Vault {
   /**
    * The last step: the plan's new subjects and keys, its sealed records and identities and one
    * `collect` audit entry per subject and purpose (R17), written in the caller's unit of work. A
-   * plan made `ahead` is checked again first (`verify`): its known subjects locked, neither erased
+   * plan made `ahead` is checked again first: its known subjects locked, neither erased
    * nor rekeyed since, and no consent for the purpose withdrawn (R4); a change refuses the batch
    * with the code a collect would have given, or `ERR_STORE_CONFLICT` for a new key version, so
    * the caller collects those records again in one unit of work.
@@ -325,13 +316,12 @@ export class Vault {
     metas: readonly CollectMeta[],
     plan: CollectPlan,
     sealed: SealedBatch,
-    options: { readonly verify: boolean },
   ): Promise<CollectResult[]> {
     const { subjects } = plan;
     // The time of the writing: a plan made ahead is some batches older, and the audit log's entries
     // follow the order they are committed in.
-    const at = options.verify ? this.#o.now().toISOString() : plan.at;
-    if (options.verify && plan.known.length > 0) {
+    const at = plan.ahead ? this.#o.now().toISOString() : plan.at;
+    if (plan.ahead && plan.known.length > 0) {
       await tx.subjects.lockMany(plan.known);
       const stored = new Map((await tx.keys.currentMany(plan.known)).map((k) => [k.subjectId, k.version]));
       await this.#checkKnown(tx, plan.known);
@@ -442,9 +432,7 @@ export class Vault {
     // Set-based: one identity lookup, one read of the known subjects and their keys, then one
     // multi-row insert per table for the whole batch, and one audit append.
     const plan = await this.planCollect(tx, prepared, { ahead: false });
-    return this.commitCollect(tx, principal, prepared, plan, this.sealPlan(prepared, plan), {
-      verify: false,
-    });
+    return this.commitCollect(tx, principal, prepared, plan, this.sealPlan(prepared, plan));
   }
 
   /** A subject's records as the purpose may see them: each field clear, masked or withheld. */
@@ -831,8 +819,11 @@ export class Vault {
     });
     if (!options.ahead) await this.#refuseDeclined(tx, prepared, ids, fresh);
     if (stored.length > 0) {
-      if (!options.ahead) await tx.subjects.lockMany(stored);
-      await this.#checkKnown(tx, stored);
+      // Ahead of the unit of work they are locked and checked when the plan is committed.
+      if (!options.ahead) {
+        await tx.subjects.lockMany(stored);
+        await this.#checkKnown(tx, stored);
+      }
       const records = new Map((await tx.keys.currentMany(stored)).map((k) => [k.subjectId, k]));
       for (const id of stored) {
         const record = records.get(id);

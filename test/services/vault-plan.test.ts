@@ -61,10 +61,10 @@ describe('a collect planned ahead of its unit of work', () => {
 
     const before = await subjects();
     await t.store.transaction((tx) =>
-      vault.commitCollect(tx, tester, first, plan1, vault.sealPlan(first, plan1), { verify: true }),
+      vault.commitCollect(tx, tester, first, plan1, vault.sealPlan(first, plan1)),
     );
     const results = await t.store.transaction((tx) =>
-      vault.commitCollect(tx, tester, second, plan2, vault.sealPlan(second, plan2), { verify: true }),
+      vault.commitCollect(tx, tester, second, plan2, vault.sealPlan(second, plan2)),
     );
     expect(results.map((r) => r.created)).toEqual([false, false, true]);
     expect(await subjects()).toBe(before + 2);
@@ -116,9 +116,7 @@ describe('a collect planned ahead of its unit of work', () => {
     expect(
       await codeOf(
         t.store.transaction((tx) =>
-          vault.commitCollect(tx, tester, profile, marketing, vault.sealPlan(profile, marketing), {
-            verify: true,
-          }),
+          vault.commitCollect(tx, tester, profile, marketing, vault.sealPlan(profile, marketing)),
         ),
       ),
     ).toBe('ERR_CONSENT_WITHDRAWN');
@@ -131,7 +129,7 @@ describe('a collect planned ahead of its unit of work', () => {
     expect(
       await codeOf(
         t.store.transaction((tx) =>
-          vault.commitCollect(tx, tester, again, rekeyed, vault.sealPlan(again, rekeyed), { verify: true }),
+          vault.commitCollect(tx, tester, again, rekeyed, vault.sealPlan(again, rekeyed)),
         ),
       ),
     ).toBe('ERR_STORE_CONFLICT');
@@ -143,7 +141,7 @@ describe('a collect planned ahead of its unit of work', () => {
     expect(
       await codeOf(
         t.store.transaction((tx) =>
-          vault.commitCollect(tx, tester, again, erased, vault.sealPlan(again, erased), { verify: true }),
+          vault.commitCollect(tx, tester, again, erased, vault.sealPlan(again, erased)),
         ),
       ),
     ).toBe('ERR_SUBJECT_ERASED');
