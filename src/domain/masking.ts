@@ -17,6 +17,7 @@ import {
   maskIdentifier,
   maskNationalId,
   maskPhone,
+  stars,
 } from './pii/validators.js';
 
 // The masks for the formats the detector finds live in pii/validators.ts, below pii/detect.ts,
@@ -51,10 +52,6 @@ export function mask(style: MaskStyle, value: string): string {
     case 'none':
       return value;
   }
-}
-
-function stars(n: number): string {
-  return '*'.repeat(n);
 }
 
 // --- name ----------------------------------------------------------------------------------------

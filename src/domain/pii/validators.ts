@@ -453,7 +453,8 @@ export function findPii(text: string): PiiMatch[] {
 /** What `full` masking, and every value too short to mask, shows. Fixed length: it never reveals the length. */
 export const FULL_MASK = '******';
 
-function stars(n: number): string {
+/** `n` asterisks: the masked part of a value. */
+export function stars(n: number): string {
   return '*'.repeat(n);
 }
 
