@@ -30,7 +30,7 @@ import {
   type SealedBatch,
   type SealOrder,
 } from './collect-plan.js';
-import { orderInputs, toRow } from './importer.js';
+import { isKeyed, orderInputs, toRow } from './order-rows.js';
 
 /** Batches prepared and not yet done: the one being written, the one being sealed, the next. */
 const AHEAD = 3;
@@ -168,7 +168,7 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
           kind: 'order',
           ordinal: row.ordinal,
           orderId: row.orderId,
-          keyed: row.identities.oaid !== undefined || row.identities.openUid !== undefined,
+          keyed: isKeyed(row),
           drops: row.drops,
           records,
         });

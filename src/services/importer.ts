@@ -23,20 +23,20 @@ import { CustodianError, isCustodianError, type ErrorCode } from '../domain/erro
 import { planColumns, type ColumnPlan, type ImportMap } from '../platforms/tmall/mapping.js';
 import {
   DROP_KINDS,
-  normaliseRow,
   rejectRow,
   type DropKind,
   type NormalisedRow,
   type OrderRow,
   type RejectedRow,
 } from '../platforms/tmall/rows.js';
-import { openOrderFile, sha256File, type SourceRow } from '../platforms/tmall/source.js';
+import { openOrderFile, sha256File } from '../platforms/tmall/source.js';
 import type { EncodingChoice } from '../platforms/tmall/encoding.js';
 import type { ImportRejectRecord, ImportRunRecord } from '../store/imports.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { Principal } from './tokens.js';
 import type { CollectMeta, CollectPlan, SealedBatch } from './collect-plan.js';
 import { ImportThread } from './import-thread.js';
+import { isKeyed, orderInputs, toRow } from './order-rows.js';
 import type { OrderMeta, RowMeta } from './import-worker.js';
 import type { CollectInput, CollectResult, Vault } from './vault.js';
 
@@ -178,32 +178,6 @@ function sortRows<O extends { readonly kind: 'order'; readonly orderId: string }
   return { fresh, rejects, duplicates };
 }
 
-/**
- * The vault inputs of one order row: its order record, which carries the identities and finds or
- * creates the buyer, then its other records (the delivery address), which join that buyer.
- * `at` is the order record's position among the inputs of the call.
- */
-export function orderInputs(
-  o: OrderRow,
-  plan: Pick<ColumnPlan, 'purpose' | 'orderCollection'>,
-  source: string,
-  at: number,
-): CollectInput[] {
-  const inputs: CollectInput[] = [
-    {
-      collection: plan.orderCollection,
-      fields: o.records.get(plan.orderCollection) ?? {},
-      purpose: plan.purpose,
-      identities: { oaid: o.identities.oaid, memberId: o.identities.openUid },
-      source,
-    },
-  ];
-  for (const [collection, fields] of o.records)
-    if (collection !== plan.orderCollection)
-      inputs.push({ collection, fields, purpose: plan.purpose, subjectOf: at, source });
-  return inputs;
-}
-
 /** A prepared batch planned ahead of its unit of work, while its records are sealed. */
 export interface StagedBatch {
   readonly seq: number;
@@ -318,7 +292,7 @@ export class ImportWriter {
     const results = await this.#d.vault.collectManyIn(tx, this.#principal, inputs);
     const facts = sorted.fresh.map((o) => ({
       orderId: o.orderId,
-      keyed: o.identities.oaid !== undefined || o.identities.openUid !== undefined,
+      keyed: isKeyed(o),
       drops: o.drops,
     }));
     return this.#record(tx, run, rows, { ...sorted, fresh: facts }, results, orderAt);
@@ -735,26 +709,6 @@ export async function importTmallOrders(
     seconds: Math.round(seconds * 1000) / 1000,
     rowsPerSecond: Math.round(processedHere / Math.max(seconds, 0.001)),
   };
-}
-
-/** One row of the file as the importer takes it: a reject, or a normalised order. */
-export function toRow(
-  plan: ColumnPlan,
-  columns: number,
-  ordinal: number,
-  source: SourceRow,
-  format: 'csv' | 'xlsx',
-): NormalisedRow {
-  if (source.cells === undefined)
-    return rejectRow(ordinal, source.line, [source.problem ?? 'csv-quote-stray']);
-  let cells = source.cells;
-  // A sheet row omits its trailing empty cells; a CSV row must have every column.
-  if (format === 'xlsx') {
-    while (cells.length > columns && cells.at(-1) === '') cells = cells.slice(0, -1);
-    if (cells.length < columns) cells = [...cells, ...Array<string>(columns - cells.length).fill('')];
-  }
-  if (cells.length !== columns) return rejectRow(ordinal, source.line, ['column-count']);
-  return normaliseRow(plan, ordinal, source.line, cells);
 }
 
 /**
