@@ -177,11 +177,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       pseudonymize,
       now,
       nonces,
-      afterErase: () => store.scrub(),
-      afterEraseFailed: (error) => {
-        logger.warn({ err: safeError(error) }, 'an erasure committed, but its scrub failed; trying again');
-        scrubs.retry();
-      },
+      // A failed scrub does not undo a committed erasure: it is logged and tried again.
+      afterErase: () =>
+        store.scrub().catch((error: unknown) => {
+          logger.warn({ err: safeError(error) }, 'an erasure committed, but its scrub failed; trying again');
+          scrubs.retry();
+        }),
       readAudit: (entries) => readAudit.append(entries),
       consent: {
         facts: (tx, subjectId, purpose, minor) => consent.facts(tx, subjectId, purpose, minor),

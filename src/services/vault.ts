@@ -112,11 +112,10 @@ export interface VaultOptions {
   readonly nonces?: NonceSource;
   /**
    * Called after an erase commits, so the engine can scrub freed pages (SQLite WAL checkpoint). The
-   * erase has happened whatever it does: if it fails, the erase still returns its receipt and
-   * the failure goes to {@link afterEraseFailed}, whose owner tries again.
+   * erase has happened whatever it does: the hook deals with its own failures (the runtime logs
+   * them and tries again), and one it throws is not the erase's.
    */
   readonly afterErase?: () => Promise<void>;
-  readonly afterEraseFailed?: (error: unknown) => void;
   /**
    * Group commit for reads and searches, which change nothing (`AuditGroupCommit`): while other
    * reads are in flight, their audit entries are appended together in transactions of their own;
@@ -581,9 +580,8 @@ export class Vault {
     this.#o.keyring.forget(subjectId);
     try {
       await this.#o.afterErase?.();
-    } catch (error) {
+    } catch {
       // Committed is committed: the caller gets the receipt, not an error for a finished erase.
-      this.#o.afterEraseFailed?.(error);
     }
     return receipt;
   }
