@@ -7,9 +7,9 @@ import { Worker } from 'node:worker_threads';
  * In WAL mode the connection that commits past `wal_autocheckpoint` pages runs the checkpoint
  * itself, inside that commit: it copies about a thousand pages and syncs the file (about half of
  * what commits cost in a profile of `collect`). With a checkpointer, the writers only append to
- * the WAL: this thread runs `wal_checkpoint(PASSIVE)` every few milliseconds on its own
- * connection, which never waits for and never blocks readers or writers. The writers keep a high
- * `wal_autocheckpoint` as a backstop, and go back to SQLite's default if this thread fails.
+ * the WAL: this thread runs `wal_checkpoint(PASSIVE)` every {@link CHECKPOINT_INTERVAL_MS} on its
+ * own connection, which never waits for and never blocks readers or writers. The writers keep a
+ * high `wal_autocheckpoint` as a backstop, and go back to SQLite's default if this thread fails.
  */
 export interface WalCheckpointerOptions {
   /** The database file (WAL mode already set: `journal_mode` is stored in the file). */
@@ -23,16 +23,30 @@ export interface WalCheckpointerOptions {
 /** Where SQLite's WAL checkpoints run: in the committing transaction (SQLite's way) or in a thread. */
 export type WalCheckpoints = 'inline' | 'background';
 
-export const CHECKPOINT_INTERVAL_MS = 20;
 /**
- * No commit for this many looks in a row (a second at the default interval) is idle; an import or
- * a busy server commits far more often than that.
+ * Two seconds between checkpoints. A checkpoint copies each page the WAL holds once, however many
+ * commits wrote it since the last one, so a longer interval copies fewer pages: interior pages of
+ * every index, the last pages of the append-only tables, the leaves that random index keys
+ * revisit. A large import writes the same pages again and again; at a million Tmall rows the
+ * import took 193.8 s with a checkpoint every 20 ms and 164.7 s every 2 s, and the thread's
+ * copying competes with the import's two threads for the machine's cores (BENCHMARKS.md, "Third
+ * session of 2026-11-30"). The price is a longer WAL: at most two seconds of commits, and never
+ * more than {@link BACKSTOP_PAGES}.
+ */
+export const CHECKPOINT_INTERVAL_MS = 2000;
+/**
+ * No commit for this many looks in a row (100 s at the default interval) is idle; an import or a
+ * busy server commits far more often than that.
  */
 export const IDLE_AFTER = 50;
-/** An idle WAL is looked at this many times less often (every 200 ms at the default interval). */
+/** An idle WAL is looked at this many times less often (every 20 s at the default interval). */
 export const IDLE_FACTOR = 10;
-/** The writers' own checkpoint threshold while a checkpointer runs: 40 MiB of WAL at 4 KiB pages. */
-export const BACKSTOP_PAGES = 10_000;
+/**
+ * The writers' own checkpoint threshold while a checkpointer runs: 1 GiB of WAL at 4 KiB pages.
+ * Two seconds of a million-row import's commits reach about that; any more and the committing
+ * writer copies the pages itself.
+ */
+export const BACKSTOP_PAGES = 262_144;
 /** SQLite's default, for writers without a checkpointer. */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
