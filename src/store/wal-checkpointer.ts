@@ -28,10 +28,9 @@ export type WalCheckpoints = 'inline' | 'background';
  * commits wrote it since the last one, so a longer interval copies fewer pages: interior pages of
  * every index, the last pages of the append-only tables, the leaves that random index keys
  * revisit. A large import writes the same pages again and again; at a million Tmall rows the
- * import took 193.8 s with a checkpoint every 20 ms and 164.7 s every 2 s, and the thread's
+ * import took 193.8 s with a checkpoint every 20 ms and 164.7–175.9 s every 2 s, and the thread's
  * copying competes with the import's two threads for the machine's cores (BENCHMARKS.md, "Third
- * session of 2026-11-30"). The price is a longer WAL: at most two seconds of commits, and never
- * more than {@link BACKSTOP_PAGES}.
+ * session of 2026-11-30"). The price is a longer WAL (see {@link BACKSTOP_PAGES}).
  */
 export const CHECKPOINT_INTERVAL_MS = 2000;
 /**
@@ -43,8 +42,11 @@ export const IDLE_AFTER = 50;
 export const IDLE_FACTOR = 10;
 /**
  * The writers' own checkpoint threshold while a checkpointer runs: 1 GiB of WAL at 4 KiB pages.
- * Two seconds of a million-row import's commits reach about that; any more and the committing
- * writer copies the pages itself.
+ * SQLite restarts the WAL from its start only after a checkpoint has copied every frame in it.
+ * Under a long import the writers commit while the thread copies, so its checkpoints rarely catch
+ * up and the WAL grows until a commit crosses this threshold: that commit copies the frames
+ * the thread has not, and the WAL restarts. A million-row import's WAL peaked at about 1.1 GB; with
+ * the threshold at a million pages it reached 4.1 GB, and the import was no faster.
  */
 export const BACKSTOP_PAGES = 262_144;
 /** SQLite's default, for writers without a checkpointer. */
