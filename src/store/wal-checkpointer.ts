@@ -28,9 +28,10 @@ export type WalCheckpoints = 'inline' | 'background';
  * commits wrote it since the last one, so a longer interval copies fewer pages: interior pages of
  * every index, the last pages of the append-only tables, the leaves that random index keys
  * revisit. A large import writes the same pages again and again; at a million Tmall rows the
- * import took 193.8 s with a checkpoint every 20 ms and 164.7–175.9 s every 2 s, and the thread's
- * copying competes with the import's two threads for the machine's cores (BENCHMARKS.md, "Third
- * session of 2026-11-30"). The price is a longer WAL (see {@link BACKSTOP_PAGES}).
+ * import took 0.86–0.88 of the time with a checkpoint every 2 s as with one every 20 ms (166.7
+ * against 193.8 s, and 200.9 against 229.0 s later on a slower hour of the same VM), and the
+ * thread's copying competes with the import's two threads for the machine's cores
+ * (BENCHMARKS.md, "Third session of 2026-11-30"). The price is a longer WAL (see {@link BACKSTOP_PAGES}).
  */
 export const CHECKPOINT_INTERVAL_MS = 2000;
 /**
