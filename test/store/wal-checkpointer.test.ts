@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,41 @@ describe('WAL checkpoints in a thread of their own', () => {
       // SQLite answers "busy" while the thread holds the checkpoint lock; scrub asks until it is done.
       expect(statSync(`${path}-wal`).size).toBe(0);
     }
+    raw.close();
+    await store.close();
+  });
+
+  it("a store whose checkpoint thread fails checkpoints in its own commits again, at SQLite's 1,000 pages", async () => {
+    const folder = join(dir.path, 'fallback');
+    const moved = join(dir.path, 'fallback-moved');
+    const path = join(folder, 'f.db');
+    const failures: unknown[] = [];
+    const store = openStore(
+      { engine: 'sqlite', path },
+      { walCheckpoints: 'background', onCheckpointerFailure: (e) => failures.push(e) },
+    );
+    // The thread opens the file by its path once it has started; moved away, it cannot.
+    renameSync(folder, moved);
+    expect(await until(() => failures.length > 0)).toBe(true);
+    renameSync(moved, folder);
+    await store.migrate();
+    // 1,500 pages in the WAL that only a checkpoint moves into the file (this connection never
+    // checkpoints), then one small commit by the store.
+    const raw = new Database(path);
+    raw.pragma('wal_autocheckpoint = 0');
+    raw.exec('create table filler (v blob)');
+    const insert = raw.prepare<[Buffer]>('insert into filler values (?)');
+    raw.transaction(() => {
+      for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(3000, 1));
+    })();
+    const before = statSync(path).size;
+    expect(before).toBeLessThan(200 * PAGE);
+    await store.transaction((tx) =>
+      tx.subjects.insertMany([{ id: 'subject-fallback', createdAt: new Date(0).toISOString() }]),
+    );
+    // With the 1 GiB backstop the thread's writers keep, that commit would have left them in the WAL.
+    expect(statSync(path).size).toBeGreaterThan(1400 * PAGE);
+    expect(failures).toHaveLength(1);
     raw.close();
     await store.close();
   });
