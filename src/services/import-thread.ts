@@ -163,7 +163,6 @@ export class ImportThread {
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    this.#closing = true;
     this.#waiting?.reject(error);
     this.#waiting = undefined;
     for (const map of [this.#sealing, this.#rows] as Map<number, Pending<never>>[]) {
