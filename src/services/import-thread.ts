@@ -9,11 +9,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CustodianError, isErrorCode } from '../domain/errors.js';
 import type { NormalisedRow } from '../platforms/tmall/rows.js';
-import type { CollectMeta, KeyedLookup, SealedBatch, SealOrder } from './collect-plan.js';
-import type { FromWorker, ImportWorkerData, RowMeta, ToWorker } from './import-worker.js';
+import type { SealedBatch, SealOrder } from './collect-plan.js';
+import { decodeRows, type RowMeta } from './import-batch.js';
+import type { FromWorker, ImportWorkerData, ToWorker } from './import-worker.js';
 
-/** A message of the batch stream, in the order the worker sent them. */
-export type WorkerEvent = Extract<FromWorker, { type: 'batch' | 'skipped' | 'end' }>;
+/** A message of the batch stream, in the order the worker sent them; a batch's rows decoded. */
+export type WorkerEvent =
+  | {
+      readonly type: 'batch';
+      readonly seq: number;
+      /** The batch prepared: its rows as the main thread needs them. */
+      readonly meta?: readonly RowMeta[];
+      /** Or, when a record could not be prepared, its rows whole. */
+      readonly rows?: readonly NormalisedRow[];
+      readonly bytesRead: number;
+    }
+  | Extract<FromWorker, { type: 'skipped' | 'end' }>;
 
 interface Pending<T> {
   readonly resolve: (value: T) => void;
@@ -133,18 +144,27 @@ export class ImportThread {
             : new Error(`the import thread failed: ${message.message}`),
         );
         return;
-      case 'end':
-        break;
-      case 'batch':
-        if (message.meta !== undefined) {
-          this.#emit({ ...message, meta: message.meta.map(reviveRow) });
+      case 'batch': {
+        const { seq, encoded, rows, bytesRead } = message;
+        if (encoded === undefined) {
+          this.#emit({ type: 'batch', seq, rows: rows ?? [], bytesRead });
           return;
         }
-        break;
+        let meta: RowMeta[];
+        try {
+          meta = decodeRows(encoded);
+        } catch (error) {
+          this.#fail(error as Error);
+          return;
+        }
+        this.#emit({ type: 'batch', seq, meta, bytesRead });
+        return;
+      }
+      case 'end':
       case 'skipped':
-        break;
+        this.#emit(message);
+        return;
     }
-    this.#emit(message);
   }
 
   #emit(event: WorkerEvent): void {
@@ -176,22 +196,4 @@ export class ImportThread {
 /** Bytes that crossed threads arrive as plain Uint8Arrays: the same memory as a Buffer. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function reviveLookup(l: KeyedLookup): KeyedLookup {
-  return { kind: l.kind, indexVersion: l.indexVersion, token: asBuffer(l.token), key: l.key };
-}
-
-function reviveMeta(m: CollectMeta): CollectMeta {
-  return {
-    ...m,
-    identities: m.identities.map((i) => {
-      const lookups = i.lookups.map(reviveLookup);
-      return { kind: i.kind, current: lookups[0]!, lookups };
-    }),
-  };
-}
-
-function reviveRow(row: RowMeta): RowMeta {
-  return row.kind === 'order' ? { ...row, records: row.records.map(reviveMeta) } : row;
 }

@@ -18,18 +18,18 @@ import { BlindIndexer, type BlindIndexerOptions } from '../crypto/blind-index.js
 import type { Datamap } from '../domain/datamap/schema.js';
 import { CustodianError, isCustodianError } from '../domain/errors.js';
 import { planColumns, type ImportMap } from '../platforms/tmall/mapping.js';
-import type { DropKind, NormalisedRow, RejectedRow } from '../platforms/tmall/rows.js';
+import type { NormalisedRow } from '../platforms/tmall/rows.js';
 import { openOrderFile } from '../platforms/tmall/source.js';
 import type { EncodingChoice } from '../platforms/tmall/encoding.js';
 import {
   collectionSpec,
   prepareCollect,
   sealPlanned,
-  type CollectMeta,
   type PreparedCollect,
   type SealedBatch,
   type SealOrder,
 } from './collect-plan.js';
+import { encodeRows, type EncodedRows, type RowMeta } from './import-batch.js';
 import { isKeyed, orderInputs, toRow } from './order-rows.js';
 
 /** Batches prepared and not yet done: the one being written, the one being sealed, the next. */
@@ -50,26 +50,12 @@ export interface ImportWorkerData {
   readonly header: readonly string[];
 }
 
-/** An order of a batch: what the importer counts, and its records as the vault needs them. */
-export interface OrderMeta {
-  readonly kind: 'order';
-  readonly ordinal: number;
-  readonly orderId: string;
-  /** Whether the row carried an OAID or buyer_open_uid. */
-  readonly keyed: boolean;
-  readonly drops: Readonly<Partial<Record<DropKind, number>>>;
-  /** The order's records, the order collection's first; the others join its subject. */
-  readonly records: readonly CollectMeta[];
-}
-
-export type RowMeta = OrderMeta | RejectedRow;
-
 export type FromWorker =
   | {
       readonly type: 'batch';
       readonly seq: number;
-      /** The batch prepared: its rows as the main thread needs them. */
-      readonly meta?: readonly RowMeta[];
+      /** The batch prepared: its rows as the main thread needs them ({@link encodeRows}). */
+      readonly encoded?: EncodedRows;
       /** Or, when a record could not be prepared, its rows whole. */
       readonly rows?: readonly NormalisedRow[];
       readonly bytesRead: number;
@@ -141,7 +127,7 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
     post(
       batch.meta === undefined
         ? { type: 'batch', seq, rows, bytesRead: file.bytesRead() }
-        : { type: 'batch', seq, meta: batch.meta, bytesRead: file.bytesRead() },
+        : { type: 'batch', seq, encoded: encodeRows(batch.meta), bytesRead: file.bytesRead() },
     );
     seq++;
     rows = [];
@@ -162,7 +148,8 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
         const records = orderInputs(row, plan!, data.recordSource, 0).map((input) => {
           const p = prepareCollect(datamap, indexer, collectionSpec(datamap, input.collection), input);
           prepared.push(p);
-          return toMeta(p);
+          // Its meta: encodeRows reads CollectMeta's fields alone, never the values to seal.
+          return p;
         });
         meta.push({
           kind: 'order',
@@ -220,24 +207,6 @@ function failure(error: unknown): FromWorker {
     code: undefined,
     message: typeof system === 'string' && /^E[A-Z]+$/.test(system) ? `${name} ${system}` : name,
     details: undefined,
-  };
-}
-
-/** A prepared record without its personal values, for the main thread. */
-function toMeta(p: PreparedCollect): CollectMeta {
-  return {
-    collection: p.collection,
-    purpose: p.purpose,
-    source: p.source,
-    subjectId: p.subjectId,
-    subjectOf: p.subjectOf,
-    given: p.given,
-    identities: p.identities.map((i) => ({ kind: i.kind, current: i.current, lookups: i.lookups })),
-    fieldNames: p.fieldNames,
-    plain: p.plain,
-    sensitive: p.sensitive,
-    stripped: p.stripped,
-    screened: p.screened,
   };
 }
 

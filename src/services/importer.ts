@@ -37,7 +37,7 @@ import type { Principal } from './tokens.js';
 import type { CollectMeta, CollectPlan, SealedBatch } from './collect-plan.js';
 import { ImportThread } from './import-thread.js';
 import { isKeyed, orderInputs, toRow } from './order-rows.js';
-import type { OrderMeta, RowMeta } from './import-worker.js';
+import type { OrderMeta, RowMeta } from './import-batch.js';
 import type { CollectInput, CollectResult, Vault } from './vault.js';
 
 /** The namespace order ids are unique in: Taobao/Tmall trade ids, whether from a file or TOP. */

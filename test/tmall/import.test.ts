@@ -23,7 +23,7 @@ import {
   type ImportProgress,
   type ImportSummary,
 } from '../../src/services/importer.js';
-import type { OrderMeta } from '../../src/services/import-worker.js';
+import type { OrderMeta } from '../../src/services/import-batch.js';
 import type { SubjectView } from '../../src/services/vault.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { ImmediateSqliteDialect, SQLITE_PRAGMAS } from '../../src/store/open.js';
