@@ -6,6 +6,7 @@ import { access, ACCESS_FLOOR } from './access.js';
 import { run as auditLog } from './audit.js';
 import { cores } from './cores.js';
 import { crypto } from './crypto.js';
+import { importBatchBench } from './import-batch.js';
 import { runPiiQuality } from './pii-quality.js';
 import { tmallImport } from './tmall-import.js';
 import { ingestFloor } from './ingest/floor.js';
@@ -58,6 +59,11 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       ...(await tmallImport({ rows: o.rows, batch: o.batch, keep: o.keep, floor: o.floor })),
     }),
     ok: (r) => r['meetsCeiling'] === true,
+  },
+  'import-batch': {
+    summary:
+      "the file importer's batch handed from its worker to the main thread, encoded as columns vs posted as objects: µs per row each side",
+    run: () => Promise.resolve(importBatchBench()),
   },
   'pii-quality': {
     summary: 'precision and recall of Chinese PII detection on a generated labelled corpus (5,000 snippets)',

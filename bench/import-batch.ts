@@ -1,0 +1,180 @@
+/**
+ * `import-batch`: what it costs to hand a prepared batch of the file importer from its worker
+ * thread to the main thread (src/services/import-batch.ts), per row, through a real
+ * `MessageChannel`: the batch encoded as columns, against the baseline of the same rows posted as
+ * objects (structured clone of each record without its values, the importer's way before). Both sides are timed apart, as they
+ * load different threads: `postUsPerRow` (encode and post, the worker's side) and
+ * `receiveUsPerRow` (receive and decode, the main thread's). Rounds alternate; the median of
+ * each is kept.
+ *
+ * The batch is the importer's: 1,000 synthetic orders, each an order record keyed on OAID and
+ * member id and a delivery address, prepared by `prepareCollect` under the default data map.
+ */
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+import { parseConfig } from '../src/config/load.js';
+import { configTemplate } from '../src/config/template.js';
+import { BlindIndexer } from '../src/crypto/blind-index.js';
+import { generateCustomers } from '../src/domain/synthetic/index.js';
+import {
+  collectionSpec,
+  prepareCollect,
+  type CollectInput,
+  type CollectMeta,
+} from '../src/services/collect-plan.js';
+import { decodeRows, encodeRows, type RowMeta } from '../src/services/import-batch.js';
+import { environment, note, ratio } from './lib/out.js';
+
+const ROWS = 1000;
+const ROUNDS = 31;
+const BATCHES_PER_ROUND = 20;
+
+/** A batch as the importer's worker prepares it. */
+function importBatch(): RowMeta[] {
+  const { datamap } = parseConfig(
+    configTemplate({ suite: 'aes-256-gcm', storeName: 'bench' }),
+    'custodian.yaml',
+    {},
+  );
+  const indexer = new BlindIndexer({
+    current: { version: 1, suite: 'aes-256-gcm', secret: createSecretKey(randomBytes(32)) },
+  });
+  const prepare = (input: CollectInput) =>
+    prepareCollect(datamap, indexer, collectionSpec(datamap, input.collection), input);
+  return generateCustomers('bench-import-batch', ROWS).map((c, i): RowMeta => {
+    const orderId = String(3477832381887116968n + BigInt(i) * 7919n);
+    return {
+      kind: 'order',
+      ordinal: i + 1,
+      orderId,
+      keyed: true,
+      drops: {},
+      records: [
+        prepare({
+          collection: 'order',
+          purpose: 'order-fulfilment',
+          source: 'tmall:export',
+          identities: { oaid: c.oaid, memberId: c.buyerOpenUid },
+          fields: {
+            orderId,
+            createdAt: '2025-12-26 20:24:18',
+            amount: '638.99',
+            status: '等待买家付款',
+            itemTitle: '【官方旗舰】禾风羽绒服女中长款白鸭绒加厚',
+            buyerMessage: '请尽快发货',
+            buyerNick: c.nick,
+          },
+        }),
+        prepare({
+          collection: 'address',
+          purpose: 'order-fulfilment',
+          source: 'tmall:export',
+          subjectOf: 0,
+          fields: {
+            recipientName: c.name,
+            phone: c.mobile,
+            province: c.address.province,
+            city: c.address.city,
+            district: c.address.district,
+            street: c.address.street,
+          },
+        }),
+      ],
+    };
+  });
+}
+
+/**
+ * The baseline's rows: what the worker posted before, each prepared record copied without the
+ * values to seal (identity values included), as it did.
+ */
+function withoutValues(rows: readonly RowMeta[]): RowMeta[] {
+  return rows.map((row) =>
+    row.kind === 'reject'
+      ? row
+      : {
+          ...row,
+          records: row.records.map((p): CollectMeta => ({
+            collection: p.collection,
+            purpose: p.purpose,
+            source: p.source,
+            subjectId: p.subjectId,
+            subjectOf: p.subjectOf,
+            given: p.given,
+            identities: p.identities.map((i) => ({ kind: i.kind, current: i.current, lookups: i.lookups })),
+            fieldNames: p.fieldNames,
+            plain: p.plain,
+            sensitive: p.sensitive,
+            stripped: p.stripped,
+            screened: p.screened,
+          })),
+        },
+  );
+}
+
+interface Side {
+  readonly post: (port: MessagePort) => void;
+  readonly receive: (message: unknown) => number;
+}
+
+/** Microseconds per row to post, then to receive, {@link BATCHES_PER_ROUND} batches. */
+function round(side: Side): { post: number; receive: number } {
+  const { port1, port2 } = new MessageChannel();
+  try {
+    let sink = 0;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < BATCHES_PER_ROUND; i++) side.post(port1);
+    const posted = process.hrtime.bigint();
+    for (let i = 0; i < BATCHES_PER_ROUND; i++) sink += side.receive(receiveMessageOnPort(port2)!.message);
+    const received = process.hrtime.bigint();
+    if (sink !== BATCHES_PER_ROUND * ROWS) throw new Error('a batch came back short');
+    const perRow = (ns: bigint): number => Number(ns) / 1000 / (BATCHES_PER_ROUND * ROWS);
+    return { post: perRow(posted - started), receive: perRow(received - posted) };
+  } finally {
+    port1.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.floor(sorted.length / 2)]! * 100) / 100;
+}
+
+export function importBatchBench(): Record<string, unknown> {
+  const rows = importBatch();
+  const sides: Record<'objects' | 'encoded', Side> = {
+    objects: {
+      post: (port) => port.postMessage(withoutValues(rows)),
+      receive: (m) => (m as RowMeta[]).length,
+    },
+    encoded: {
+      post: (port) => port.postMessage(encodeRows(rows)),
+      receive: (m) => decodeRows(m as never).length,
+    },
+  };
+  const samples = {
+    objects: [] as { post: number; receive: number }[],
+    encoded: [] as { post: number; receive: number }[],
+  };
+  note(`import-batch: ${ROWS} rows a batch, ${BATCHES_PER_ROUND} batches a round, ${ROUNDS} rounds each way`);
+  for (let r = 0; r < ROUNDS; r++)
+    for (const name of ['objects', 'encoded'] as const) samples[name].push(round(sides[name]));
+  const summary = (name: 'objects' | 'encoded') => ({
+    postUsPerRow: median(samples[name].slice(2).map((s) => s.post)),
+    receiveUsPerRow: median(samples[name].slice(2).map((s) => s.receive)),
+  });
+  const objects = summary('objects');
+  const encoded = summary('encoded');
+  return {
+    bench: 'import-batch',
+    rows: ROWS,
+    baseline: objects,
+    encoded,
+    ratio: {
+      post: ratio(encoded.postUsPerRow, objects.postUsPerRow),
+      receive: ratio(encoded.receiveUsPerRow, objects.receiveUsPerRow),
+    },
+    ...environment(),
+  };
+}
