@@ -10,7 +10,8 @@
  * only what varies (numbers, the plain fields' values, the identity tokens in one buffer).
  *
  * Nothing here is personal data in clear: as before, only the data map's `protection: plain`
- * fields and blind-index tokens cross.
+ * fields and blind-index tokens cross. The sealed batch comes back the same way: its envelopes in
+ * one buffer ({@link packSealed}), not one object each.
  */
 
 import type { DropKind, RejectedRow } from '../platforms/tmall/rows.js';
@@ -21,6 +22,7 @@ import {
   type IdentityMeta,
   type KeyedLookup,
   type ScreenedFieldReport,
+  type SealedBatch,
 } from './collect-plan.js';
 
 /** An order of a batch: what the importer counts, and its records as the vault needs them. */
@@ -76,6 +78,7 @@ type Shape = readonly [
 const ORDER = 0;
 const REJECT = 1;
 const NONE = -1;
+const MAX_ORDINAL = 0x7fff_ffff;
 
 /**
  * Per row, `numbers` holds: for an order `0, ordinal, keyed (0|1), record count`, then per record
@@ -96,6 +99,9 @@ export function encodeRows(rows: readonly RowMeta[]): EncodedRows {
       rejects.push(row);
       continue;
     }
+    // Ordinals are data rows of one file: an int32 holds any a spreadsheet or a CSV can have.
+    if (!(row.ordinal <= MAX_ORDINAL))
+      throw new RangeError('an import batch holds row ordinals up to 2^31 - 1');
     numbers.push(ORDER, row.ordinal, row.keyed ? 1 : 0, row.records.length);
     strings.push(row.orderId, hasAny(row.drops) ? JSON.stringify(row.drops) : '');
     for (const record of row.records) {
@@ -206,6 +212,41 @@ export function decodeRows(encoded: EncodedRows): RowMeta[] {
   }
   if (s !== strings.length || t !== tokens.length) throw malformed();
   return rows;
+}
+
+/**
+ * A sealed batch as it crosses back: its envelopes (each record's, then each identity's) in one
+ * buffer, and where each ends. Thousands of small Buffers cost structured clone one object each.
+ */
+export interface PackedSealed {
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+  readonly records: number;
+}
+
+export function packSealed(sealed: SealedBatch): PackedSealed {
+  const all = [...sealed.records, ...sealed.identities];
+  const ends = new Uint32Array(all.length);
+  let at = 0;
+  all.forEach((b, i) => (ends[i] = at += b.length));
+  return { bytes: Buffer.concat(all, at), ends, records: sealed.records.length };
+}
+
+/** The envelopes of {@link packSealed}, as Buffers (views of one buffer) the store can bind. */
+export function unpackSealed(packed: PackedSealed): SealedBatch {
+  const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
+  const { ends } = packed;
+  if (packed.records > ends.length || (ends.length > 0 && ends[ends.length - 1] !== bytes.length))
+    throw malformed();
+  const envelopes: Buffer[] = [];
+  let start = 0;
+  for (const end of ends) {
+    if (end < start) throw malformed();
+    envelopes.push(bytes.subarray(start, end));
+    start = end;
+  }
+  if (ends.length === 0 && bytes.length !== 0) throw malformed();
+  return { records: envelopes.slice(0, packed.records), identities: envelopes.slice(packed.records) };
 }
 
 function shapeOf(record: CollectMeta): Shape {

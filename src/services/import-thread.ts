@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { CustodianError, isErrorCode } from '../domain/errors.js';
 import type { NormalisedRow } from '../platforms/tmall/rows.js';
 import type { SealedBatch, SealOrder } from './collect-plan.js';
-import { decodeRows, type RowMeta } from './import-batch.js';
+import { decodeRows, unpackSealed, type RowMeta } from './import-batch.js';
 import type { FromWorker, ImportWorkerData, ToWorker } from './import-worker.js';
 
 /** A message of the batch stream, in the order the worker sent them; a batch's rows decoded. */
@@ -123,11 +123,16 @@ export class ImportThread {
   #receive(message: FromWorker): void {
     switch (message.type) {
       case 'sealed': {
-        const sealed = message.sealed;
-        this.#take(this.#sealing, message.seq)?.resolve({
-          records: sealed.records.map(asBuffer),
-          identities: sealed.identities.map(asBuffer),
-        });
+        const pending = this.#take(this.#sealing, message.seq);
+        let sealed: SealedBatch;
+        try {
+          sealed = unpackSealed(message.sealed);
+        } catch (error) {
+          pending?.reject(error);
+          this.#fail(error as Error);
+          return;
+        }
+        pending?.resolve(sealed);
         return;
       }
       case 'rows':
@@ -191,9 +196,4 @@ export class ImportThread {
     }
     void this.#worker.terminate();
   }
-}
-
-/** Bytes that crossed threads arrive as plain Uint8Arrays: the same memory as a Buffer. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

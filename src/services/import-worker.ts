@@ -26,10 +26,9 @@ import {
   prepareCollect,
   sealPlanned,
   type PreparedCollect,
-  type SealedBatch,
   type SealOrder,
 } from './collect-plan.js';
-import { encodeRows, type EncodedRows, type RowMeta } from './import-batch.js';
+import { encodeRows, packSealed, type EncodedRows, type PackedSealed, type RowMeta } from './import-batch.js';
 import { isKeyed, orderInputs, toRow } from './order-rows.js';
 
 /** Batches prepared and not yet done: the one being written, the one being sealed, the next. */
@@ -61,7 +60,7 @@ export type FromWorker =
       readonly bytesRead: number;
     }
   | { readonly type: 'rows'; readonly seq: number; readonly rows: readonly NormalisedRow[] }
-  | { readonly type: 'sealed'; readonly seq: number; readonly sealed: SealedBatch }
+  | { readonly type: 'sealed'; readonly seq: number; readonly sealed: PackedSealed }
   | { readonly type: 'skipped'; readonly ordinal: number; readonly bytesRead: number }
   | { readonly type: 'end'; readonly ordinal: number; readonly bytesRead: number }
   | {
@@ -106,7 +105,8 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
         post({ type: 'rows', seq: message.seq, rows: batch.rows });
       } else {
         const prepared = message.positions.map((i) => batch.prepared[i]!);
-        post({ type: 'sealed', seq: message.seq, sealed: sealPlanned(prepared, message.order, settings) });
+        const sealed = sealPlanned(prepared, message.order, settings);
+        post({ type: 'sealed', seq: message.seq, sealed: packSealed(sealed) });
       }
     } catch (error) {
       fail(error);

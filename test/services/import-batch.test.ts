@@ -12,7 +12,15 @@ import {
   type IdentityMeta,
   type KeyedLookup,
 } from '../../src/services/collect-plan.js';
-import { decodeRows, encodeRows, type EncodedRows, type RowMeta } from '../../src/services/import-batch.js';
+import {
+  decodeRows,
+  encodeRows,
+  packSealed,
+  unpackSealed,
+  type EncodedRows,
+  type PackedSealed,
+  type RowMeta,
+} from '../../src/services/import-batch.js';
 import { testApp, type TestApp } from '../support/app.js';
 
 const keyed = (kind: IdentityMeta['kind'], indexVersion: number, fill: number): KeyedLookup => {
@@ -175,6 +183,12 @@ describe('a batch of the import worker as it crosses threads', () => {
     );
   });
 
+  it('refuses to encode a row ordinal beyond 2^31 - 1 rather than wrap it', () => {
+    const [row] = batch() as [Extract<RowMeta, { kind: 'order' }>];
+    expect(() => encodeRows([{ ...row, ordinal: 2 ** 31 - 1 }])).not.toThrow();
+    expect(() => encodeRows([{ ...row, ordinal: 2 ** 31 }])).toThrow(RangeError);
+  });
+
   it('refuses a batch that does not read to its end', () => {
     const encoded = encodeRows(batch());
     const cases: EncodedRows[] = [
@@ -239,5 +253,42 @@ describe('a prepared record given as the batch meta', () => {
     expect(decoded.records[0]!.identities.map((i) => i.current.key)).toEqual(
       order.identities.map((i) => i.current.key),
     );
+  });
+});
+
+describe('a sealed batch as it crosses back', () => {
+  const sealed = {
+    records: [Buffer.from('first record'), Buffer.alloc(0), Buffer.from('third')],
+    identities: [Buffer.from('identity one'), Buffer.from('identity two')],
+  };
+  const through = (packed: PackedSealed): PackedSealed => {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(packed);
+    const received = receiveMessageOnPort(port2)!.message as PackedSealed;
+    port1.close();
+    return received;
+  };
+
+  it('comes back as the envelopes sealed, in order, as Buffers', () => {
+    const unpacked = unpackSealed(through(packSealed(sealed)));
+
+    expect(unpacked).toEqual(sealed);
+    expect(unpacked.records.every((b) => Buffer.isBuffer(b))).toBe(true);
+    expect(unpackSealed(through(packSealed({ records: [], identities: [] })))).toEqual({
+      records: [],
+      identities: [],
+    });
+  });
+
+  it('refuses ends that do not cover its bytes in order', () => {
+    const packed = packSealed(sealed);
+    const cases: PackedSealed[] = [
+      { ...packed, records: packed.ends.length + 1 },
+      { ...packed, bytes: packed.bytes.subarray(0, packed.bytes.length - 1) },
+      { ...packed, ends: Uint32Array.from([5, 3, ...packed.ends.subarray(2)]) },
+      { ...packed, ends: new Uint32Array(0) },
+    ];
+    for (const bad of cases)
+      expect(() => unpackSealed(bad)).toThrow('the import thread sent a malformed batch');
   });
 });
