@@ -1,14 +1,20 @@
 /**
- * `import-batch`: what it costs to hand a prepared batch of the file importer from its worker
- * thread to the main thread (src/services/import-batch.ts), per row, through a real
- * `MessageChannel`: the batch encoded as columns, against the baseline of the same rows posted as
- * objects (structured clone of each record without its values, the importer's way before). Both sides are timed apart, as they
- * load different threads: `postUsPerRow` (encode and post, the worker's side) and
- * `receiveUsPerRow` (receive and decode, the main thread's). Rounds alternate; the median of
- * each is kept.
+ * `import-batch`: what it costs to hand batches between the file importer's threads
+ * (src/services/import-batch.ts), per row, through a real `MessageChannel`, each against the
+ * baseline of the importer's way before, in the same process:
+ *
+ * - `prepared`: a prepared batch, worker → main thread, encoded as columns, against its rows
+ *   posted as objects (structured clone of each record without its values);
+ * - `sealed`: the batch's envelopes, worker → main thread, packed in one buffer, against one
+ *   Buffer each.
+ *
+ * Both sides are timed apart, as they load different threads: `postUsPerRow` (encode and post,
+ * the worker's side) and `receiveUsPerRow` (receive and decode, the main thread's). Rounds
+ * alternate; the median of each side is kept, the first two rounds left out.
  *
  * The batch is the importer's: 1,000 synthetic orders, each an order record keyed on OAID and
- * member id and a delivery address, prepared by `prepareCollect` under the default data map.
+ * member id and a delivery address, prepared by `prepareCollect` under the default data map and
+ * sealed by `sealPlanned` under a key per buyer.
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -17,13 +23,26 @@ import { parseConfig } from '../src/config/load.js';
 import { configTemplate } from '../src/config/template.js';
 import { BlindIndexer } from '../src/crypto/blind-index.js';
 import { generateCustomers } from '../src/domain/synthetic/index.js';
+import { suiteById } from '../src/crypto/aead.js';
+import { uuidv7 } from '../src/crypto/uuid.js';
 import {
   collectionSpec,
   prepareCollect,
+  sealPlanned,
   type CollectInput,
   type CollectMeta,
+  type PreparedCollect,
+  type SealedBatch,
+  type SealOrder,
 } from '../src/services/collect-plan.js';
-import { decodeRows, encodeRows, type RowMeta } from '../src/services/import-batch.js';
+import {
+  decodeRows,
+  encodeRows,
+  packSealed,
+  unpackSealed,
+  type PackedSealed,
+  type RowMeta,
+} from '../src/services/import-batch.js';
 import { environment, note, ratio } from './lib/out.js';
 
 const ROWS = 1000;
@@ -141,40 +160,94 @@ function median(values: readonly number[]): number {
   return Math.round(sorted[Math.floor(sorted.length / 2)]! * 100) / 100;
 }
 
+/** The batch's records sealed as the worker seals them: a subject and key per order, as planned. */
+function sealedBatch(rows: readonly RowMeta[]): SealedBatch {
+  const prepared: PreparedCollect[] = [];
+  const subjects: SealOrder['subjects'][number][] = [];
+  const writes: { record: number; identity: number }[] = [];
+  const suite = suiteById('aes-256-gcm');
+  for (const row of rows) {
+    if (row.kind === 'reject') continue;
+    const subjectId = uuidv7();
+    const subject = {
+      subjectId,
+      key: { subjectId, version: 1, suite: suite.id, key: createSecretKey(randomBytes(32)) },
+      created: true,
+    };
+    for (const record of row.records as readonly PreparedCollect[]) {
+      record.identities.forEach((_, identity) => writes.push({ record: prepared.length, identity }));
+      prepared.push(record);
+      subjects.push(subject);
+    }
+  }
+  return sealPlanned(prepared, { subjects, recordIds: prepared.map(() => uuidv7()), writes }, { suite });
+}
+
+type Pair = Record<'baseline' | 'candidate', Side>;
+
+/** Alternating rounds of a pair; the median of each side, the first two rounds left out. */
+function compare(name: string, pair: Pair): Record<string, unknown> {
+  const samples = {
+    baseline: [] as { post: number; receive: number }[],
+    candidate: [] as { post: number; receive: number }[],
+  };
+  for (let r = 0; r < ROUNDS; r++)
+    for (const side of ['baseline', 'candidate'] as const) samples[side].push(round(pair[side]));
+  const summary = (side: 'baseline' | 'candidate') => ({
+    postUsPerRow: median(samples[side].slice(2).map((s) => s.post)),
+    receiveUsPerRow: median(samples[side].slice(2).map((s) => s.receive)),
+  });
+  const baseline = summary('baseline');
+  const candidate = summary('candidate');
+  return {
+    baseline,
+    [name]: candidate,
+    ratio: {
+      post: ratio(candidate.postUsPerRow, baseline.postUsPerRow),
+      receive: ratio(candidate.receiveUsPerRow, baseline.receiveUsPerRow),
+    },
+  };
+}
+
+/** A Buffer over what crossed threads (a plain Uint8Array), as the main thread took it before. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function importBatchBench(): Record<string, unknown> {
   const rows = importBatch();
-  const sides: Record<'objects' | 'encoded', Side> = {
-    objects: {
-      post: (port) => port.postMessage(withoutValues(rows)),
-      receive: (m) => (m as RowMeta[]).length,
-    },
-    encoded: {
-      post: (port) => port.postMessage(encodeRows(rows)),
-      receive: (m) => decodeRows(m as never).length,
-    },
-  };
-  const samples = {
-    objects: [] as { post: number; receive: number }[],
-    encoded: [] as { post: number; receive: number }[],
-  };
+  const sealed = sealedBatch(rows);
+  const orders = (records: number): number => records / 2;
   note(`import-batch: ${ROWS} rows a batch, ${BATCHES_PER_ROUND} batches a round, ${ROUNDS} rounds each way`);
-  for (let r = 0; r < ROUNDS; r++)
-    for (const name of ['objects', 'encoded'] as const) samples[name].push(round(sides[name]));
-  const summary = (name: 'objects' | 'encoded') => ({
-    postUsPerRow: median(samples[name].slice(2).map((s) => s.post)),
-    receiveUsPerRow: median(samples[name].slice(2).map((s) => s.receive)),
-  });
-  const objects = summary('objects');
-  const encoded = summary('encoded');
   return {
     bench: 'import-batch',
     rows: ROWS,
-    baseline: objects,
-    encoded,
-    ratio: {
-      post: ratio(encoded.postUsPerRow, objects.postUsPerRow),
-      receive: ratio(encoded.receiveUsPerRow, objects.receiveUsPerRow),
-    },
+    // The prepared batch, worker → main thread: the rows as objects, or as columns.
+    prepared: compare('encoded', {
+      baseline: {
+        post: (port) => port.postMessage(withoutValues(rows)),
+        receive: (m) => (m as RowMeta[]).length,
+      },
+      candidate: {
+        post: (port) => port.postMessage(encodeRows(rows)),
+        receive: (m) => decodeRows(m as never).length,
+      },
+    }),
+    // The sealed batch, worker → main thread: one Buffer per envelope, or all in one.
+    sealed: compare('packed', {
+      baseline: {
+        post: (port) => port.postMessage(sealed),
+        receive: (m) => {
+          const { records, identities } = m as SealedBatch;
+          identities.map(asBuffer);
+          return orders(records.map(asBuffer).length);
+        },
+      },
+      candidate: {
+        post: (port) => port.postMessage(packSealed(sealed)),
+        receive: (m) => orders(unpackSealed(m as PackedSealed).records.length),
+      },
+    }),
     ...environment(),
   };
 }
