@@ -36,6 +36,7 @@ import type { Principal } from '../src/services/tokens.js';
 import { Vault } from '../src/services/vault.js';
 import { openStore } from '../src/store/open.js';
 import type { AuditRepository, Repositories, Store } from '../src/store/store.js';
+import { addressFields } from './ingest/rows.js';
 import { environment, note } from './lib/out.js';
 
 export interface AuditBenchOptions {
@@ -146,14 +147,7 @@ async function readOverhead(options: AuditBenchOptions): Promise<Record<string, 
       const { subjectId } = await audited.collect(OPERATOR, {
         collection: 'address',
         identities: { oaid: c.oaid },
-        fields: {
-          recipientName: c.name,
-          phone: c.mobile,
-          province: c.address.province,
-          city: c.address.city,
-          district: c.address.district,
-          street: c.address.street,
-        },
+        fields: addressFields(c),
         purpose: 'order-fulfilment',
       });
       ids.push(subjectId);

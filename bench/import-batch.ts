@@ -43,6 +43,7 @@ import {
   type PackedSealed,
   type RowMeta,
 } from '../src/services/import-batch.js';
+import { addressFields } from './ingest/rows.js';
 import { environment, note, ratio } from './lib/out.js';
 
 const ROWS = 1000;
@@ -90,14 +91,7 @@ function importBatch(): RowMeta[] {
           purpose: 'order-fulfilment',
           source: 'tmall:export',
           subjectOf: 0,
-          fields: {
-            recipientName: c.name,
-            phone: c.mobile,
-            province: c.address.province,
-            city: c.address.city,
-            district: c.address.district,
-            street: c.address.street,
-          },
+          fields: addressFields(c),
         }),
       ],
     };

@@ -21,8 +21,9 @@ export interface IngestRow {
 export const COLLECTION = 'address';
 export const PURPOSE = 'order-fulfilment';
 
-function toRow(c: SyntheticCustomer): IngestRow {
-  const fields = {
+/** A synthetic customer's delivery address as the `address` collection's fields. */
+export function addressFields(c: SyntheticCustomer): Record<string, string> {
+  return {
     recipientName: c.name,
     phone: c.mobile,
     province: c.address.province,
@@ -30,6 +31,10 @@ function toRow(c: SyntheticCustomer): IngestRow {
     district: c.address.district,
     street: c.address.street,
   };
+}
+
+function toRow(c: SyntheticCustomer): IngestRow {
+  const fields = addressFields(c);
   return {
     input: {
       collection: COLLECTION,

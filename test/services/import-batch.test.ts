@@ -110,10 +110,10 @@ function batch(): RowMeta[] {
 }
 
 /** Across threads, as a worker's message arrives: structured clone, Buffers as plain Uint8Arrays. */
-function posted(encoded: EncodedRows): EncodedRows {
+function posted<T>(message: T): T {
   const { port1, port2 } = new MessageChannel();
-  port1.postMessage(encoded);
-  const received = receiveMessageOnPort(port2)!.message as EncodedRows;
+  port1.postMessage(message);
+  const received = receiveMessageOnPort(port2)!.message as T;
   port1.close();
   return received;
 }
@@ -261,20 +261,12 @@ describe('a sealed batch as it crosses back', () => {
     records: [Buffer.from('first record'), Buffer.alloc(0), Buffer.from('third')],
     identities: [Buffer.from('identity one'), Buffer.from('identity two')],
   };
-  const through = (packed: PackedSealed): PackedSealed => {
-    const { port1, port2 } = new MessageChannel();
-    port1.postMessage(packed);
-    const received = receiveMessageOnPort(port2)!.message as PackedSealed;
-    port1.close();
-    return received;
-  };
-
   it('comes back as the envelopes sealed, in order, as Buffers', () => {
-    const unpacked = unpackSealed(through(packSealed(sealed)));
+    const unpacked = unpackSealed(posted(packSealed(sealed)));
 
     expect(unpacked).toEqual(sealed);
     expect(unpacked.records.every((b) => Buffer.isBuffer(b))).toBe(true);
-    expect(unpackSealed(through(packSealed({ records: [], identities: [] })))).toEqual({
+    expect(unpackSealed(posted(packSealed({ records: [], identities: [] })))).toEqual({
       records: [],
       identities: [],
     });
