@@ -88,7 +88,7 @@ const MAX_ORDINAL = 0x7fff_ffff;
  */
 export function encodeRows(rows: readonly RowMeta[]): EncodedRows {
   const shapes = new Map<string, number>();
-  const lastOf = new Map<string, { readonly record: CollectMeta; readonly index: number }>();
+  const lastOf = new Map<string, { readonly shape: Shape; readonly index: number }>();
   const numbers: number[] = [];
   const strings: string[] = [];
   const tokens: Buffer[] = [];
@@ -106,14 +106,15 @@ export function encodeRows(rows: readonly RowMeta[]): EncodedRows {
     strings.push(row.orderId, hasAny(row.drops) ? JSON.stringify(row.drops) : '');
     for (const record of row.records) {
       // Most records have the shape of the collection's record before: compared, not keyed.
+      const shape = shapeOf(record);
       const last = lastOf.get(record.collection);
       let index: number;
-      if (last !== undefined && sameShape(last.record, record)) index = last.index;
+      if (last !== undefined && sameValue(last.shape, shape)) index = last.index;
       else {
-        const key = JSON.stringify(shapeOf(record));
+        const key = JSON.stringify(shape);
         index = shapes.get(key) ?? shapes.size;
         shapes.set(key, index);
-        lastOf.set(record.collection, { record, index });
+        lastOf.set(record.collection, { shape, index });
       }
       numbers.push(index, record.subjectOf ?? NONE);
       if (record.subjectId !== undefined) strings.push(record.subjectId);
@@ -139,7 +140,7 @@ export function encodeRows(rows: readonly RowMeta[]): EncodedRows {
 export function decodeRows(encoded: EncodedRows): RowMeta[] {
   const shapes = encoded.shapes.map((s) => JSON.parse(s) as Shape);
   const { numbers, strings, rejects } = encoded;
-  const tokens = Buffer.from(encoded.tokens.buffer, encoded.tokens.byteOffset, encoded.tokens.byteLength);
+  const tokens = asBuffer(encoded.tokens);
   const rows: RowMeta[] = [];
   let n = 0;
   let s = 0;
@@ -171,14 +172,26 @@ export function decodeRows(encoded: EncodedRows): RowMeta[] {
       const shape = shapes[number()];
       if (shape === undefined) throw malformed();
       const subjectOf = number();
-      const [collection, purpose, source, hasSubjectId, given, fieldNames, plainFields] = shape;
+      const [
+        collection,
+        purpose,
+        source,
+        hasSubjectId,
+        given,
+        fieldNames,
+        plainFields,
+        sensitive,
+        stripped,
+        screened,
+        kinds,
+      ] = shape;
       const subjectId = hasSubjectId ? string() : undefined;
       let plain: Record<string, string> | null = null;
       if (plainFields !== null) {
         plain = {};
         for (const field of plainFields) plain[field] = string();
       }
-      const identities = shape[10].map(([kind, versions]): IdentityMeta => {
+      const identities = kinds.map(([kind, versions]): IdentityMeta => {
         const lookups = versions.map(([indexVersion, length]): KeyedLookup => {
           if (t + length > tokens.length) throw malformed();
           const lookup = { kind, indexVersion, token: tokens.subarray(t, (t += length)) };
@@ -196,9 +209,9 @@ export function decodeRows(encoded: EncodedRows): RowMeta[] {
         identities,
         fieldNames,
         plain,
-        sensitive: shape[7],
-        stripped: shape[8],
-        screened: shape[9],
+        sensitive,
+        stripped,
+        screened,
       });
     }
     rows.push({
@@ -234,10 +247,9 @@ export function packSealed(sealed: SealedBatch): PackedSealed {
 
 /** The envelopes of {@link packSealed}, as Buffers (views of one buffer) the store can bind. */
 export function unpackSealed(packed: PackedSealed): SealedBatch {
-  const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
+  const bytes = asBuffer(packed.bytes);
   const { ends } = packed;
-  if (packed.records > ends.length || (ends.length > 0 && ends[ends.length - 1] !== bytes.length))
-    throw malformed();
+  if (packed.records > ends.length || (ends.at(-1) ?? 0) !== bytes.length) throw malformed();
   const envelopes: Buffer[] = [];
   let start = 0;
   for (const end of ends) {
@@ -245,8 +257,12 @@ export function unpackSealed(packed: PackedSealed): SealedBatch {
     envelopes.push(bytes.subarray(start, end));
     start = end;
   }
-  if (ends.length === 0 && bytes.length !== 0) throw malformed();
   return { records: envelopes.slice(0, packed.records), identities: envelopes.slice(packed.records) };
+}
+
+/** Bytes that crossed threads arrive as plain Uint8Arrays: the same memory as a Buffer. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function shapeOf(record: CollectMeta): Shape {
@@ -265,47 +281,23 @@ function shapeOf(record: CollectMeta): Shape {
   ];
 }
 
-/** Whether two records of a collection have one {@link Shape}. */
-function sameShape(a: CollectMeta, b: CollectMeta): boolean {
-  return (
-    a.purpose === b.purpose &&
-    a.source === b.source &&
-    (a.subjectId === undefined) === (b.subjectId === undefined) &&
-    a.sensitive === b.sensitive &&
-    sameStrings(a.given, b.given) &&
-    sameStrings(a.fieldNames, b.fieldNames) &&
-    sameKeys(a.plain, b.plain) &&
-    sameStrings(a.stripped, b.stripped) &&
-    a.screened.length === 0 &&
-    b.screened.length === 0 &&
-    a.identities.length === b.identities.length &&
-    a.identities.every((x, i) => {
-      const y = b.identities[i]!;
-      return (
-        x.kind === y.kind &&
-        x.lookups.length === y.lookups.length &&
-        x.lookups.every(
-          (l, j) =>
-            l.indexVersion === y.lookups[j]!.indexVersion && l.token.length === y.lookups[j]!.token.length,
-        )
-      );
-    })
-  );
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function sameKeys(
-  a: Readonly<Record<string, string>> | null,
-  b: Readonly<Record<string, string>> | null,
-): boolean {
-  if (a === null || b === null) return a === b;
+/** Structural equality of JSON-like values (a {@link Shape}'s parts): what `JSON.stringify` tells apart. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (Array.isArray(b)) return false;
   const keys = Object.keys(a);
-  let i = 0;
-  for (const key in b) if (keys[i++] !== key) return false;
-  return i === keys.length;
+  const other = Object.keys(b);
+  return (
+    keys.length === other.length &&
+    keys.every(
+      (k, i) =>
+        k === other[i] && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
+  );
 }
 
 function hasAny(drops: OrderMeta['drops']): boolean {
