@@ -36,6 +36,7 @@ import {
   type SealOrder,
 } from '../src/services/collect-plan.js';
 import {
+  asBuffer,
   decodeRows,
   encodeRows,
   packSealed,
@@ -201,11 +202,6 @@ function compare(name: string, pair: Pair): Record<string, unknown> {
       receive: ratio(candidate.receiveUsPerRow, baseline.receiveUsPerRow),
     },
   };
-}
-
-/** A Buffer over what crossed threads (a plain Uint8Array), as the main thread took it before. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function importBatchBench(): Record<string, unknown> {

@@ -15,15 +15,7 @@ import type { FromWorker, ImportWorkerData, ToWorker } from './import-worker.js'
 
 /** A message of the batch stream, in the order the worker sent them; a batch's rows decoded. */
 export type WorkerEvent =
-  | {
-      readonly type: 'batch';
-      readonly seq: number;
-      /** The batch prepared: its rows as the main thread needs them. */
-      readonly meta?: readonly RowMeta[];
-      /** Or, when a record could not be prepared, its rows whole. */
-      readonly rows?: readonly NormalisedRow[];
-      readonly bytesRead: number;
-    }
+  | (Omit<Extract<FromWorker, { type: 'batch' }>, 'encoded'> & { readonly meta?: readonly RowMeta[] })
   | Extract<FromWorker, { type: 'skipped' | 'end' }>;
 
 interface Pending<T> {
