@@ -367,8 +367,10 @@ describe('vault service', () => {
       role: 'operator',
       trainingCurrent: true,
     };
+    // The entries carry the real clock: off-hours is off, or the test would depend on the hour it runs.
     const rules = new AnomalyRuleSet({
       ...DEFAULT_ANOMALY_RULES,
+      offHours: { ...DEFAULT_ANOMALY_RULES.offHours, enabled: false },
       repeatedDenied: { windowMinutes: 10, maxAttempts: 3 },
     });
     const hits: string[] = [];
