@@ -9,14 +9,14 @@
 
 import type { AeadSuite, NonceSource } from '../crypto/aead.js';
 import type { BlindIndexer } from '../crypto/blind-index.js';
-import { sealField, type FieldContext } from '../crypto/envelope.js';
+import { FieldSealer, type FieldContext, type RecordContext } from '../crypto/envelope.js';
 import { hasLoneSurrogate } from '../crypto/text.js';
 import { isSensitiveField, type CollectionSpec, type Datamap } from '../domain/datamap/schema.js';
 import { minimiseRecord, type ScreenAction } from '../domain/datamap/minimise.js';
 import { CustodianError } from '../domain/errors.js';
 import type { SubjectKey } from '../keys/keyring.js';
 import type { IdentityLookup, SubjectKeyRecord } from '../store/store.js';
-import { encodeSealedFields } from './sealed-record.js';
+import { sealFieldsInto, sealedFieldsLength } from './sealed-record.js';
 
 /** Identity kinds that can find a subject. OAID and member id are the platform's keys (R30). */
 export const IDENTITY_KINDS = ['oaid', 'memberId', 'email', 'phone'] as const;
@@ -209,8 +209,9 @@ export interface SealSettings {
   readonly nonces?: NonceSource | undefined;
 }
 
-function seal(value: string, key: SubjectKey, context: FieldContext, settings: SealSettings): Buffer {
-  return sealField(value, {
+/** Seals values under a subject's key, for one record's (or one identity's) context. */
+function sealerFor(key: SubjectKey, context: RecordContext, settings: SealSettings): FieldSealer {
+  return new FieldSealer({
     suite: settings.suite.id === key.suite ? settings.suite : key.suite,
     key: key.key,
     keyVersion: key.version,
@@ -219,46 +220,9 @@ function seal(value: string, key: SubjectKey, context: FieldContext, settings: S
   });
 }
 
-/** A prepared record's fields sealed under its subject's key: the `records.sealed` value. */
-export function sealRecord(
-  prepared: PreparedCollect,
-  subjectId: string,
-  recordId: string,
-  key: SubjectKey,
-  settings: SealSettings,
-): Buffer {
-  const envelopes = new Map<string, Buffer>();
-  for (const field in prepared.sealed)
-    envelopes.set(
-      field,
-      seal(
-        prepared.sealed[field]!,
-        key,
-        { subjectId, collection: prepared.collection, recordId, field },
-        settings,
-      ),
-    );
-  return encodeSealedFields(envelopes);
-}
-
 /** Where an identity's sealed value lives: its kind and token are bound, so rows cannot be swapped. */
 export function identityContext(subjectId: string, kind: string, token: Buffer): FieldContext {
   return { subjectId, collection: '@identity', recordId: kind, field: token.toString('hex') };
-}
-
-/** An identity's normalised value sealed under its subject's key: the `identities.sealed` value. */
-export function sealIdentity(
-  identity: PreparedIdentity,
-  subjectId: string,
-  key: SubjectKey,
-  settings: SealSettings,
-): Buffer {
-  return seal(
-    identity.normalized,
-    key,
-    identityContext(subjectId, identity.kind, identity.current.token),
-    settings,
-  );
 }
 
 /** A planned record's subject: found or made, with the key its fields are sealed under. */
@@ -312,19 +276,71 @@ export interface SealedBatch {
   readonly identities: readonly Buffer[];
 }
 
-/** Seals the records and identity writes of a plan; `prepared[i]` is the plan's record i. */
+/**
+ * A sealed batch in one buffer: each record's `records.sealed` value, then each identity write's
+ * envelope, one after the other, and where each ends. It crosses between threads as three values,
+ * where thousands of small Buffers would cost structured clone one object each.
+ */
+export interface PackedSealed {
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+  readonly records: number;
+}
+
+/**
+ * Seals the records and identity writes of a plan; `prepared[i]` is the plan's record i. Every
+ * envelope is sealed in place in one buffer of the batch's exact size ({@link FieldSealer}).
+ */
 export function sealPlanned(
   prepared: readonly PreparedCollect[],
   order: SealOrder,
   settings: SealSettings,
-): SealedBatch {
+): PackedSealed {
   const records = prepared.map((p, i) => {
     const { subjectId, key } = order.subjects[i]!;
-    return sealRecord(p, subjectId, order.recordIds[i]!, key, settings);
+    const context = { subjectId, collection: p.collection, recordId: order.recordIds[i]! };
+    return { sealer: sealerFor(key, context, settings), fields: p.sealed };
   });
   const identities = order.writes.map((w) => {
     const { subjectId, key } = order.subjects[w.record]!;
-    return sealIdentity(prepared[w.record]!.identities[w.identity]!, subjectId, key, settings);
+    const identity = prepared[w.record]!.identities[w.identity]!;
+    const { field, ...context } = identityContext(subjectId, identity.kind, identity.current.token);
+    return { sealer: sealerFor(key, context, settings), field, value: identity.normalized };
   });
-  return { records, identities };
+  let size = 0;
+  for (const r of records) size += sealedFieldsLength(r.sealer, r.fields);
+  for (const i of identities) size += i.sealer.length(i.value);
+  // Not from Buffer's shared pool: posted to another thread, the batch copies only its own bytes.
+  const bytes = Buffer.allocUnsafeSlow(size);
+  const ends = new Uint32Array(records.length + identities.length);
+  let at = 0;
+  let n = 0;
+  for (const r of records) ends[n++] = at = sealFieldsInto(r.sealer, r.fields, bytes, at);
+  for (const i of identities) ends[n++] = at = i.sealer.sealInto(i.field, i.value, bytes, at);
+  return { bytes, ends, records: records.length };
+}
+
+/**
+ * The envelopes of a {@link PackedSealed}, as Buffers (views of its one buffer) the store can bind.
+ *
+ * @throws Error if its ends do not cover its bytes in order (a batch from another thread).
+ */
+export function unpackSealed(packed: PackedSealed): SealedBatch {
+  const bytes = asBuffer(packed.bytes);
+  const { ends } = packed;
+  const malformed = (): Error => new Error('a sealed batch does not read to its end');
+  if (packed.records > ends.length || (ends.at(-1) ?? 0) !== bytes.length) throw malformed();
+  const envelopes: Buffer[] = [];
+  let start = 0;
+  for (const end of ends) {
+    if (end < start) throw malformed();
+    envelopes.push(bytes.subarray(start, end));
+    start = end;
+  }
+  return { records: envelopes.slice(0, packed.records), identities: envelopes.slice(packed.records) };
+}
+
+/** Bytes that crossed threads arrive as plain Uint8Arrays: the same memory as a Buffer. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

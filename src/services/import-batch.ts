@@ -11,18 +11,18 @@
  *
  * Nothing here is personal data in clear: as before, only the data map's `protection: plain`
  * fields and blind-index tokens cross. The sealed batch comes back the same way: its envelopes in
- * one buffer ({@link packSealed}), not one object each.
+ * one buffer (`PackedSealed`, as `sealPlanned` seals it), not one object each.
  */
 
 import type { DropKind, RejectedRow } from '../platforms/tmall/rows.js';
 import {
+  asBuffer,
   lookupKey,
   type CollectMeta,
   type IdentityKind,
   type IdentityMeta,
   type KeyedLookup,
   type ScreenedFieldReport,
-  type SealedBatch,
 } from './collect-plan.js';
 
 /** An order of a batch: what the importer counts, and its records as the vault needs them. */
@@ -225,44 +225,6 @@ export function decodeRows(encoded: EncodedRows): RowMeta[] {
   }
   if (s !== strings.length || t !== tokens.length) throw malformed();
   return rows;
-}
-
-/**
- * A sealed batch as it crosses back: its envelopes (each record's, then each identity's) in one
- * buffer, and where each ends. Thousands of small Buffers cost structured clone one object each.
- */
-export interface PackedSealed {
-  readonly bytes: Uint8Array;
-  readonly ends: Uint32Array;
-  readonly records: number;
-}
-
-export function packSealed(sealed: SealedBatch): PackedSealed {
-  const all = [...sealed.records, ...sealed.identities];
-  const ends = new Uint32Array(all.length);
-  let at = 0;
-  all.forEach((b, i) => (ends[i] = at += b.length));
-  return { bytes: Buffer.concat(all, at), ends, records: sealed.records.length };
-}
-
-/** The envelopes of {@link packSealed}, as Buffers (views of one buffer) the store can bind. */
-export function unpackSealed(packed: PackedSealed): SealedBatch {
-  const bytes = asBuffer(packed.bytes);
-  const { ends } = packed;
-  if (packed.records > ends.length || (ends.at(-1) ?? 0) !== bytes.length) throw malformed();
-  const envelopes: Buffer[] = [];
-  let start = 0;
-  for (const end of ends) {
-    if (end < start) throw malformed();
-    envelopes.push(bytes.subarray(start, end));
-    start = end;
-  }
-  return { records: envelopes.slice(0, packed.records), identities: envelopes.slice(packed.records) };
-}
-
-/** Bytes that crossed threads arrive as plain Uint8Arrays: the same memory as a Buffer. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function shapeOf(record: CollectMeta): Shape {

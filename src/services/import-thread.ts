@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CustodianError, isErrorCode } from '../domain/errors.js';
 import type { NormalisedRow } from '../platforms/tmall/rows.js';
-import type { SealedBatch, SealOrder } from './collect-plan.js';
-import { decodeRows, unpackSealed, type RowMeta } from './import-batch.js';
+import { unpackSealed, type SealedBatch, type SealOrder } from './collect-plan.js';
+import { decodeRows, type RowMeta } from './import-batch.js';
 import type { FromWorker, ImportWorkerData, ToWorker } from './import-worker.js';
 
 /** A message of the batch stream, in the order the worker sent them; a batch's rows decoded. */

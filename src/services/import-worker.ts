@@ -25,10 +25,11 @@ import {
   collectionSpec,
   prepareCollect,
   sealPlanned,
+  type PackedSealed,
   type PreparedCollect,
   type SealOrder,
 } from './collect-plan.js';
-import { encodeRows, packSealed, type EncodedRows, type PackedSealed, type RowMeta } from './import-batch.js';
+import { encodeRows, type EncodedRows, type RowMeta } from './import-batch.js';
 import { isKeyed, orderInputs, toRow } from './order-rows.js';
 
 /** Batches prepared and not yet done: the one being written, the one being sealed, the next. */
@@ -105,8 +106,7 @@ async function run(data: ImportWorkerData, port: NonNullable<typeof parentPort>)
         post({ type: 'rows', seq: message.seq, rows: batch.rows });
       } else {
         const prepared = message.positions.map((i) => batch.prepared[i]!);
-        const sealed = sealPlanned(prepared, message.order, settings);
-        post({ type: 'sealed', seq: message.seq, sealed: packSealed(sealed) });
+        post({ type: 'sealed', seq: message.seq, sealed: sealPlanned(prepared, message.order, settings) });
       }
     } catch (error) {
       fail(error);

@@ -28,6 +28,7 @@ import {
   lookupKey,
   prepareCollect,
   sealPlanned,
+  unpackSealed,
   type CollectCarry,
   type CollectInput,
   type CollectMeta,
@@ -298,7 +299,7 @@ export class Vault {
 
   /** The records of a plan sealed in this thread (see {@link sealPlanned}). */
   sealPlan(prepared: readonly PreparedCollect[], plan: CollectPlan): SealedBatch {
-    return sealPlanned(prepared, plan, { suite: this.#o.suite, nonces: this.#o.nonces });
+    return unpackSealed(sealPlanned(prepared, plan, { suite: this.#o.suite, nonces: this.#o.nonces }));
   }
 
   /**

@@ -6,10 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { AES_256_GCM, sm4GcmSuite, type AeadSuite, type NonceSource } from '../../src/crypto/aead.js';
 import {
   ENVELOPE_FORMAT_VERSION,
+  FieldSealer,
   openField,
   readEnvelopeHeader,
   sealField,
   type FieldContext,
+  type RecordContext,
 } from '../../src/crypto/envelope.js';
 import { CustodianError } from '../../src/domain/errors.js';
 import { thrownCode } from './helpers.js';
@@ -35,6 +37,24 @@ const CASES: readonly (readonly [string, Case])[] = [AES_256_GCM, sm4GcmSuite('f
     { suite, key: createSecretKey(randomBytes(suite.keyLength)) },
   ],
 );
+
+/** The associated data, built from the module's TSDoc description alone. */
+function documentedAad(header: Uint8Array, context: FieldContext): Buffer {
+  const part = (s: string): Buffer => {
+    const bytes = Buffer.from(s, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  return Buffer.concat([
+    Buffer.from('custodian.field'),
+    header,
+    part(context.subjectId),
+    part(context.collection),
+    part(context.recordId),
+    part(context.field),
+  ]);
+}
 
 function fixedNonces(nonce: Buffer): NonceSource {
   return { next: () => nonce };
@@ -91,23 +111,51 @@ describe.each(CASES)('envelope with %s', (_name, { suite, key }) => {
     expect(envelope.subarray(7, 10).equals(keyId)).toBe(true);
     expect(envelope.subarray(10, 22).equals(nonce)).toBe(true);
 
-    // The AAD, rebuilt here from the TSDoc description, reproduces ciphertext and tag.
-    const part = (s: string): Buffer => {
-      const bytes = Buffer.from(s, 'utf8');
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(bytes.length);
-      return Buffer.concat([length, bytes]);
-    };
-    const aad = Buffer.concat([
-      Buffer.from('custodian.field'),
-      envelope.subarray(0, 10),
-      part(CONTEXT.subjectId),
-      part(CONTEXT.collection),
-      part(CONTEXT.recordId),
-      part(CONTEXT.field),
-    ]);
+    const aad = documentedAad(envelope.subarray(0, 10), CONTEXT);
     expect(envelope.subarray(22).equals(suite.seal(key, nonce, Buffer.from('hello'), aad))).toBe(true);
     expect(openField(envelope, { key, keyVersion: 0xfedc_ba98, context: CONTEXT }).toString()).toBe('hello');
+  });
+
+  it("seals a record's fields one after another in a caller's buffer, each in the documented layout", () => {
+    const nonce = randomBytes(12);
+    const record: RecordContext = {
+      subjectId: CONTEXT.subjectId,
+      collection: 'address',
+      recordId: CONTEXT.recordId,
+    };
+    const sealer = new FieldSealer({
+      suite,
+      key,
+      keyVersion: 7,
+      context: record,
+      nonces: fixedNonces(nonce),
+    });
+    const fields: [string, string | Uint8Array][] = [
+      ['phone', '13800138000'],
+      ['detail', '浙江省杭州市西湖区文三路 90 号'],
+      ['note', ''],
+      // Longer than the room the sealer first makes for a name in its associated data.
+      [`收货${'x'.repeat(100)}`, 'a long field name'],
+      ['bytes', Uint8Array.from([0, 1, 255])],
+    ];
+    const out = Buffer.alloc(3 + fields.reduce((n, [, value]) => n + sealer.length(value), 0) + 5, 0xee);
+    let at = 3;
+    for (const [field, value] of fields) {
+      const plaintext = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+      expect(sealer.length(value)).toBe(7 + 12 + plaintext.length + 16);
+      const end = sealer.sealInto(field, value, out, at);
+      const envelope = out.subarray(at, end);
+      expect(envelope.length).toBe(sealer.length(value));
+      expect(envelope.subarray(0, 7).equals(Buffer.from([1, suite.code, 0, 0, 0, 7, 0]))).toBe(true);
+      expect(envelope.subarray(7, 19).equals(nonce)).toBe(true);
+      const aad = documentedAad(envelope.subarray(0, 7), { ...record, field });
+      expect(envelope.subarray(19).equals(suite.seal(key, nonce, plaintext, aad))).toBe(true);
+      expect(open(envelope, { ...record, field }).equals(plaintext)).toBe(true);
+      at = end;
+    }
+    // Not a byte outside the envelopes is touched.
+    expect(out.subarray(0, 3).equals(Buffer.alloc(3, 0xee))).toBe(true);
+    expect(out.subarray(at).equals(Buffer.alloc(5, 0xee))).toBe(true);
   });
 
   it('uses a fresh nonce for every seal', () => {
@@ -359,5 +407,47 @@ describe('sealField input checks', () => {
     expect(() =>
       openField(seal({}), { key, keyVersion: 1, context: { ...CONTEXT, field: '\uD800' } }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('FieldSealer input checks', () => {
+  const key = createSecretKey(randomBytes(32));
+  const record: RecordContext = {
+    subjectId: CONTEXT.subjectId,
+    collection: 'profile',
+    recordId: CONTEXT.recordId,
+  };
+  const sealer = (options: Partial<ConstructorParameters<typeof FieldSealer>[0]> = {}): FieldSealer =>
+    new FieldSealer({ suite: 'aes-256-gcm', key, keyVersion: 1, context: record, ...options });
+
+  it('ensure-a-bad-key-version-key-id-or-context-fails when the sealer is made', () => {
+    expect(() => sealer({ keyVersion: -1 })).toThrow(TypeError);
+    expect(() => sealer({ keyId: Buffer.alloc(17) })).toThrow(TypeError);
+    expect(() => sealer({ context: { ...record, collection: '\uD800' } })).toThrow(TypeError);
+    expect(() => sealer({ suite: 'des' as 'aes-256-gcm' })).toThrow(UNSUPPORTED);
+  });
+
+  it('ensure-a-bad-value-or-field-name-fails and writes nothing', () => {
+    const out = Buffer.alloc(64, 0xee);
+    expect(thrownCode(() => sealer().sealInto('phone', 'a\uD800b', out, 0))).toBe('ERR_VALIDATION_FAILED');
+    expect(() => sealer().sealInto('\uDC00', 'x', out, 0)).toThrow(TypeError);
+    expect(out.equals(Buffer.alloc(64, 0xee))).toBe(true);
+  });
+
+  it('ensure-a-buffer-without-room-fails with RangeError and writes nothing', () => {
+    const s = sealer();
+    const out = Buffer.alloc(s.length('13800138000') - 1, 0xee);
+    expect(() => s.sealInto('phone', '13800138000', out, 0)).toThrow(RangeError);
+    expect(() => s.sealInto('phone', '1', Buffer.alloc(64), -1)).toThrow(RangeError);
+    expect(out.equals(Buffer.alloc(out.length, 0xee))).toBe(true);
+  });
+
+  it('ensure-a-failed-seal-leaves-no-value-in-clear where its ciphertext was to go', () => {
+    // The value is encoded in place before the suite checks the key: a key of the wrong size
+    // (a 32-byte key for SM4) fails there, and the envelope's bytes are wiped.
+    const s = sealer({ suite: 'sm4-gcm' });
+    const out = Buffer.alloc(s.length('13800138000'), 0xee);
+    expect(thrownCode(() => s.sealInto('phone', '13800138000', out, 0))).toBe('ERR_KEY_INVALID');
+    expect(out.equals(Buffer.alloc(out.length))).toBe(true);
   });
 });

@@ -1,26 +1,28 @@
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { AES_256_GCM } from '../../src/crypto/aead.js';
+import { openField } from '../../src/crypto/envelope.js';
+import { uuidv7 } from '../../src/crypto/uuid.js';
 import { generateCustomers } from '../../src/domain/synthetic/index.js';
 import { rejectRow } from '../../src/platforms/tmall/rows.js';
 import {
   collectionSpec,
+  identityContext,
   lookupKey,
   prepareCollect,
+  sealPlanned,
+  unpackSealed,
   type CollectMeta,
   type IdentityMeta,
   type KeyedLookup,
-} from '../../src/services/collect-plan.js';
-import {
-  decodeRows,
-  encodeRows,
-  packSealed,
-  unpackSealed,
-  type EncodedRows,
   type PackedSealed,
-  type RowMeta,
-} from '../../src/services/import-batch.js';
+  type SealedBatch,
+} from '../../src/services/collect-plan.js';
+import { decodeRows, encodeRows, type EncodedRows, type RowMeta } from '../../src/services/import-batch.js';
+import { decodeSealedFields } from '../../src/services/sealed-record.js';
 import { testApp, type TestApp } from '../support/app.js';
 import { ByteScanner } from '../support/scan.js';
 
@@ -267,7 +269,88 @@ describe('a prepared record given as the batch meta', () => {
       order.identities.map((i) => i.current.key),
     );
   });
+
+  it('is sealed in one buffer of its own, which opens field by field once it has crossed', () => {
+    const [c] = generateCustomers('import-batch-sealed', 1);
+    const datamap = t.runtime.vault.datamap;
+    const prepare = (input: Parameters<typeof prepareCollect>[3]) =>
+      prepareCollect(datamap, t.runtime.indexer, collectionSpec(datamap, input.collection), input);
+    const prepared = [
+      prepare({
+        collection: 'order',
+        identities: { oaid: c!.oaid, memberId: c!.buyerOpenUid },
+        fields: { orderId: '3477832381887116968', amount: '12.50', buyerNick: c!.nick },
+        purpose: 'order-fulfilment',
+      }),
+      prepare({
+        collection: 'address',
+        subjectOf: 0,
+        fields: { recipientName: c!.name, phone: c!.mobile, street: c!.address.street },
+        purpose: 'order-fulfilment',
+      }),
+    ];
+    const subjectId = uuidv7();
+    const key = {
+      subjectId,
+      version: 3,
+      suite: 'aes-256-gcm' as const,
+      key: createSecretKey(randomBytes(32)),
+    };
+    const subject = { subjectId, key, created: true };
+    const recordIds = [uuidv7(), uuidv7()];
+    const writes = prepared.flatMap((p, record) => p.identities.map((_, identity) => ({ record, identity })));
+    const packed = sealPlanned(
+      prepared,
+      { subjects: [subject, subject], recordIds, writes },
+      { suite: AES_256_GCM },
+    );
+
+    // Its own memory: posting it copies the batch and nothing else.
+    expect(packed.bytes.buffer.byteLength).toBe(packed.bytes.byteLength);
+    const crossed = posted(packed);
+    const scanner = new ByteScanner(
+      Object.entries({
+        oaid: c!.oaid,
+        nick: c!.nick,
+        name: c!.name,
+        mobile: c!.mobile,
+        street: c!.address.street,
+      }).map(([label, value]) => ({ label, bytes: Buffer.from(value) })),
+    );
+    expect([...scanner.scan(Buffer.from(crossed.bytes))]).toEqual([]);
+
+    const sealed = unpackSealed(crossed);
+    const opened = sealed.records.map((value, i) => {
+      const context = { subjectId, collection: prepared[i]!.collection, recordId: recordIds[i]! };
+      return Object.fromEntries(
+        [...decodeSealedFields(value)].map(([field, envelope]) => [
+          field,
+          openField(envelope, { key: key.key, keyVersion: 3, context: { ...context, field } }).toString(
+            'utf8',
+          ),
+        ]),
+      );
+    });
+    expect(opened).toEqual(prepared.map((p) => p.sealed));
+    expect(opened[0]).toEqual({ buyerNick: c!.nick });
+    expect(
+      sealed.identities.map((envelope, n) => {
+        const identity = prepared[writes[n]!.record]!.identities[writes[n]!.identity]!;
+        const context = identityContext(subjectId, identity.kind, identity.current.token);
+        return openField(envelope, { key: key.key, keyVersion: 3, context }).toString('utf8');
+      }),
+    ).toEqual(writes.map((w) => prepared[w.record]!.identities[w.identity]!.normalized));
+  });
 });
+
+/** A sealed batch as `sealPlanned` lays it out, from its envelopes. */
+function pack(sealed: SealedBatch): PackedSealed {
+  const all = [...sealed.records, ...sealed.identities];
+  const ends = new Uint32Array(all.length);
+  let at = 0;
+  all.forEach((b, i) => (ends[i] = at += b.length));
+  return { bytes: Buffer.concat(all, at), ends, records: sealed.records.length };
+}
 
 describe('a sealed batch as it crosses back', () => {
   const sealed = {
@@ -275,18 +358,18 @@ describe('a sealed batch as it crosses back', () => {
     identities: [Buffer.from('identity one'), Buffer.from('identity two')],
   };
   it('comes back as the envelopes sealed, in order, as Buffers', () => {
-    const unpacked = unpackSealed(posted(packSealed(sealed)));
+    const unpacked = unpackSealed(posted(pack(sealed)));
 
     expect(unpacked).toEqual(sealed);
     expect(unpacked.records.every((b) => Buffer.isBuffer(b))).toBe(true);
-    expect(unpackSealed(posted(packSealed({ records: [], identities: [] })))).toEqual({
+    expect(unpackSealed(posted(pack({ records: [], identities: [] })))).toEqual({
       records: [],
       identities: [],
     });
   });
 
   it('refuses ends that do not cover its bytes in order', () => {
-    const packed = packSealed(sealed);
+    const packed = pack(sealed);
     const cases: PackedSealed[] = [
       { ...packed, records: packed.ends.length + 1 },
       { ...packed, bytes: packed.bytes.subarray(0, packed.bytes.length - 1) },
@@ -294,6 +377,6 @@ describe('a sealed batch as it crosses back', () => {
       { ...packed, ends: new Uint32Array(0) },
     ];
     for (const bad of cases)
-      expect(() => unpackSealed(bad)).toThrow('the import thread sent a malformed batch');
+      expect(() => unpackSealed(bad)).toThrow('a sealed batch does not read to its end');
   });
 });
