@@ -151,6 +151,13 @@ function aadPrefix(
   return { buffer, length: writeString(buffer, at, recordId) };
 }
 
+/** A value to seal, refused if UTF-8 could not carry it unchanged (a lone surrogate). */
+function wellFormed(value: string): string {
+  if (hasLoneSurrogate(value))
+    throw new CustodianError('ERR_VALIDATION_FAILED', 'The value is not well-formed Unicode text');
+  return value;
+}
+
 function checkedPart(value: string): string {
   if (hasLoneSurrogate(value))
     throw new TypeError('Field context components must be well-formed Unicode strings');
@@ -239,8 +246,7 @@ export class FieldSealer {
    * @throws TypeError for a field name with a lone surrogate; RangeError if `out` has no room.
    */
   sealInto(field: string, plaintext: Uint8Array | string, out: Buffer, offset: number): number {
-    if (typeof plaintext === 'string' && hasLoneSurrogate(plaintext))
-      throw new CustodianError('ERR_VALIDATION_FAILED', 'The value is not well-formed Unicode text');
+    if (typeof plaintext === 'string') wellFormed(plaintext);
     const aad = this.#aadFor(checkedPart(field));
     const end = offset + this.length(plaintext);
     if (offset < 0 || end > out.length) throw new RangeError('The envelope does not fit');
@@ -299,10 +305,12 @@ export class FieldSealer {
  *   component with a lone surrogate.
  */
 export function sealField(plaintext: Uint8Array | string, options: SealFieldOptions): Buffer {
-  const { field, ...context } = options.context;
-  const sealer = new FieldSealer({ ...options, context });
-  const envelope = Buffer.allocUnsafe(sealer.length(plaintext));
-  sealer.sealInto(field, plaintext, envelope, 0);
+  // The field's own context is a record's context with its name: the sealer ignores the name.
+  const sealer = new FieldSealer(options);
+  // Encoded once here, where the sealer would measure the text and then encode it.
+  const data = typeof plaintext === 'string' ? Buffer.from(wellFormed(plaintext), 'utf8') : plaintext;
+  const envelope = Buffer.allocUnsafe(sealer.length(data));
+  sealer.sealInto(options.context.field, data, envelope, 0);
   return envelope;
 }
 
