@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AES_256_GCM } from '../../src/crypto/aead.js';
 import { openField } from '../../src/crypto/envelope.js';
 import { uuidv7 } from '../../src/crypto/uuid.js';
-import { generateCustomers } from '../../src/domain/synthetic/index.js';
+import { generateCustomers, type SyntheticCustomer } from '../../src/domain/synthetic/index.js';
 import { rejectRow } from '../../src/platforms/tmall/rows.js';
 import {
   collectionSpec,
@@ -19,7 +19,6 @@ import {
   type IdentityMeta,
   type KeyedLookup,
   type PackedSealed,
-  type SealedBatch,
 } from '../../src/services/collect-plan.js';
 import { decodeRows, encodeRows, type EncodedRows, type RowMeta } from '../../src/services/import-batch.js';
 import { decodeSealedFields } from '../../src/services/sealed-record.js';
@@ -209,6 +208,19 @@ describe('a batch of the import worker as it crosses threads', () => {
   });
 });
 
+/** A customer's personal values, labelled by field, so a failure names what leaked, never the value. */
+function personalValues(c: SyntheticCustomer): ByteScanner {
+  return new ByteScanner(
+    Object.entries({
+      oaid: c.oaid,
+      nick: c.nick,
+      name: c.name,
+      mobile: c.mobile,
+      street: c.address.street,
+    }).map(([label, value]) => ({ label, bytes: Buffer.from(value) })),
+  );
+}
+
 describe('a prepared record given as the batch meta', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -247,16 +259,7 @@ describe('a prepared record given as the batch meta', () => {
     ];
     const encoded = posted(encodeRows(rows));
 
-    // Labelled by field, so a failure names what leaked, never the value.
-    const scanner = new ByteScanner(
-      Object.entries({
-        oaid: c!.oaid,
-        nick: c!.nick,
-        name: c!.name,
-        mobile: c!.mobile,
-        street: c!.address.street,
-      }).map(([label, value]) => ({ label, bytes: Buffer.from(value) })),
-    );
+    const scanner = personalValues(c!);
     const crossed = Buffer.concat([
       Buffer.from(JSON.stringify({ ...encoded, tokens: undefined })),
       Buffer.from(encoded.tokens),
@@ -308,15 +311,7 @@ describe('a prepared record given as the batch meta', () => {
     // Its own memory: posting it copies the batch and nothing else.
     expect(packed.bytes.buffer.byteLength).toBe(packed.bytes.byteLength);
     const crossed = posted(packed);
-    const scanner = new ByteScanner(
-      Object.entries({
-        oaid: c!.oaid,
-        nick: c!.nick,
-        name: c!.name,
-        mobile: c!.mobile,
-        street: c!.address.street,
-      }).map(([label, value]) => ({ label, bytes: Buffer.from(value) })),
-    );
+    const scanner = personalValues(c!);
     expect([...scanner.scan(Buffer.from(crossed.bytes))]).toEqual([]);
 
     const sealed = unpackSealed(crossed);
@@ -343,33 +338,29 @@ describe('a prepared record given as the batch meta', () => {
   });
 });
 
-/** A sealed batch as `sealPlanned` lays it out, from its envelopes. */
-function pack(sealed: SealedBatch): PackedSealed {
-  const all = [...sealed.records, ...sealed.identities];
-  const ends = new Uint32Array(all.length);
-  let at = 0;
-  all.forEach((b, i) => (ends[i] = at += b.length));
-  return { bytes: Buffer.concat(all, at), ends, records: sealed.records.length };
-}
-
 describe('a sealed batch as it crosses back', () => {
   const sealed = {
     records: [Buffer.from('first record'), Buffer.alloc(0), Buffer.from('third')],
     identities: [Buffer.from('identity one'), Buffer.from('identity two')],
   };
+  // The records' values, then the identities' envelopes, one after the other, and where each ends.
+  const packed: PackedSealed = {
+    bytes: Buffer.from('first recordthirdidentity oneidentity two'),
+    ends: Uint32Array.from([12, 12, 17, 29, 41]),
+    records: 3,
+  };
   it('comes back as the envelopes sealed, in order, as Buffers', () => {
-    const unpacked = unpackSealed(posted(pack(sealed)));
+    const unpacked = unpackSealed(posted(packed));
 
     expect(unpacked).toEqual(sealed);
     expect(unpacked.records.every((b) => Buffer.isBuffer(b))).toBe(true);
-    expect(unpackSealed(posted(pack({ records: [], identities: [] })))).toEqual({
+    expect(unpackSealed(posted({ bytes: Buffer.alloc(0), ends: new Uint32Array(0), records: 0 }))).toEqual({
       records: [],
       identities: [],
     });
   });
 
   it('refuses ends that do not cover its bytes in order', () => {
-    const packed = pack(sealed);
     const cases: PackedSealed[] = [
       { ...packed, records: packed.ends.length + 1 },
       { ...packed, bytes: packed.bytes.subarray(0, packed.bytes.length - 1) },
