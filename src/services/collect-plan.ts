@@ -317,6 +317,8 @@ export function sealPlanned(
   let n = 0;
   for (const r of records) ends[n++] = at = sealFieldsInto(r.sealer, r.fields, bytes, at);
   for (const i of identities) ends[n++] = at = i.sealer.sealInto(i.field, i.value, bytes, at);
+  // The buffer was not cleared: a byte left unwritten could hold anything this process had freed.
+  if (at !== size) throw new Error('a sealed batch was not written to its end');
   return { bytes, ends, records: records.length };
 }
 
