@@ -180,11 +180,6 @@ export interface FieldSealerOptions extends Omit<SealFieldOptions, 'context'> {
   readonly context: RecordContext;
 }
 
-/** The length of an envelope of a `plaintextLength`-byte value. */
-export function envelopeLength(plaintextLength: number, keyIdLength = 0): number {
-  return FIXED_HEADER_LENGTH + keyIdLength + NONCE_LENGTH + plaintextLength + TAG_LENGTH;
-}
-
 /**
  * Seals the fields of one record (one subject, collection, record id and key) as
  * {@link sealField} does, each into a buffer the caller provides: the header, its checks and the
@@ -234,7 +229,7 @@ export class FieldSealer {
   /** The length of the envelope of `plaintext`. */
   length(plaintext: Uint8Array | string): number {
     const size = typeof plaintext === 'string' ? Buffer.byteLength(plaintext, 'utf8') : plaintext.length;
-    return envelopeLength(size, this.#header.length - FIXED_HEADER_LENGTH);
+    return this.#header.length + NONCE_LENGTH + size + TAG_LENGTH;
   }
 
   /**
