@@ -62,7 +62,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   },
   'import-batch': {
     summary:
-      "the file importer's batch handed from its worker to the main thread, encoded as columns vs posted as objects: µs per row each side",
+      "the file importer's batches between its threads (prepared: columns vs objects; sealed: one buffer vs a Buffer each) and sealing in place vs field by field: µs per row",
     run: () => Promise.resolve(importBatchBench()),
   },
   'pii-quality': {
